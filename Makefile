@@ -1,0 +1,57 @@
+# The two set-up commands of the README are `make run` and `make test`; the rest are the
+# targets people reach for day to day.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# `make test` and `make bench` talk to real services (override on the command line).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jobmatch
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
+SERVICES_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) REDIS_URL=$(TEST_CACHE_URL)
+
+.PHONY: venv run test lint format worker seed bench services clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# The embedded default: SQLite file, Celery eager, demo data, http://127.0.0.1:8000
+run: venv
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PY) manage.py migrate --noinput -v0
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PY) manage.py seed_demo --if-empty
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PY) manage.py runserver 127.0.0.1:8000
+
+services:
+	bash .ci/ensure-services
+
+# The whole suite against PostgreSQL and Redis.
+test: venv services
+	$(SERVICES_ENV) JOBMATCH_ENV=test $(PY) -m pytest
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: venv
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+worker: venv
+	$(PY) -m celery -A jobmatch worker --loglevel=INFO --concurrency=2
+
+seed: venv
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+
+bench: venv services
+	$(SERVICES_ENV) JOBMATCH_ENV=test $(PY) manage.py run_benchmarks --output BENCHMARKS.md
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

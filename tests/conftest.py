@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from jobmatch import vocabulary
+from jobmatch.models import Role, User
+from tests.factories import EmployerAccountFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    cache.clear()
+    vocabulary.clear()
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], APIClient]:
+    """An API client acting as `user` (anonymous for None), asking for English messages."""
+
+    def make(user: User | None) -> APIClient:
+        client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+        if user is not None:
+            client.force_authenticate(user=user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def caseworker(db: None) -> User:
+    return UserFactory(username="caseworker", role=Role.CASEWORKER, counties=["451081"])
+
+
+@pytest.fixture
+def other_caseworker(db: None) -> User:
+    return UserFactory(username="other-caseworker", role=Role.CASEWORKER, counties=["451002"])
+
+
+@pytest.fixture
+def coordinator(db: None) -> User:
+    return UserFactory(username="coordinator", role=Role.COORDINATOR)
+
+
+@pytest.fixture
+def supervisor(db: None) -> User:
+    return UserFactory(username="supervisor", role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return UserFactory(username="admin", role=Role.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def employer_user(db: None) -> User:
+    return EmployerAccountFactory(user__username="employer").user

@@ -1,0 +1,1 @@
+"""Village sheets: import (.xlsx/.csv), template and export. (being written)"""
