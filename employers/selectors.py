@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from employers.models import Employer, EmployerAccount, Vacancy
+from jobmatch.api.permissions import role_of
 from jobmatch.models import Role, User
 
 
@@ -21,6 +22,9 @@ def employer_id_of(user: User) -> int | None:
 
 def employer_list(*, user: User) -> QuerySet[Employer]:
     qs = Employer.objects.order_by("id")
+    # Anonymous users (no role) see nothing: the schema generator asks with one.
+    if role_of(user) is None:
+        return qs.none()
     if user.role == Role.EMPLOYER:
         return qs.filter(pk=employer_id_of(user) or 0)
     return qs
@@ -28,6 +32,8 @@ def employer_list(*, user: User) -> QuerySet[Employer]:
 
 def vacancy_list(*, user: User) -> QuerySet[Vacancy]:
     qs = Vacancy.objects.order_by("id")
+    if role_of(user) is None:
+        return qs.none()
     if user.role == Role.EMPLOYER:
         return qs.filter(employer_id=employer_id_of(user) or 0)
     return qs

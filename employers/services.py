@@ -17,7 +17,7 @@ from jobmatch.models import Destination, Role, User
 from jobmatch.selectors import minimum_wage_on
 
 # Run on commit after a vacancy is saved (matching registers its candidates task).
-vacancy_saved_hooks: list[Callable[[int], None]] = []
+vacancy_saved_hooks: list[Callable[[list[int]], None]] = []
 
 VERIFY_ROLES = {Role.COORDINATOR, Role.ADMIN}
 
@@ -28,21 +28,22 @@ def _raise(errors: dict[str, list[str]]) -> None:
         raise ApplicationError(message, errors)
 
 
-def _duplicate_uscc(uscc: str, exclude: int | None = None) -> Conflict | None:
+def _duplicate_uscc(uscc: str, *, actor: User, exclude: int | None = None) -> Conflict | None:
     qs = Employer.objects.filter(uscc=uscc)
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     existing = qs.values_list("pk", flat=True).first()
     if existing is None:
         return None
+    # An employer account sees no other employer, so it is not told the other one's id.
     return Conflict(
         "An employer with this unified social credit code is already registered.",
-        {"existing_id": existing},
+        {} if actor.role == Role.EMPLOYER else {"existing_id": existing},
     )
 
 
 def employer_create(*, actor: User, data: dict[str, Any]) -> Employer:
-    conflict = _duplicate_uscc(data["uscc"])
+    conflict = _duplicate_uscc(data["uscc"], actor=actor)
     if conflict:
         raise conflict
     fields = {k: v for k, v in data.items() if k != "destination"}
@@ -51,7 +52,7 @@ def employer_create(*, actor: User, data: dict[str, Any]) -> Employer:
         with transaction.atomic():
             return Employer.objects.create(**fields)
     except IntegrityError:
-        conflict = _duplicate_uscc(data["uscc"])
+        conflict = _duplicate_uscc(data["uscc"], actor=actor)
         if conflict:
             raise conflict from None
         raise
@@ -65,7 +66,7 @@ def employer_update(*, actor: User, employer: Employer, data: dict[str, Any]) ->
     ):
         _raise({"verified": ["Only coordinators and admins may set verified."]})
     if "uscc" in data:
-        conflict = _duplicate_uscc(data["uscc"], exclude=employer.pk)
+        conflict = _duplicate_uscc(data["uscc"], actor=actor, exclude=employer.pk)
         if conflict:
             raise conflict
     for field, value in data.items():
@@ -74,7 +75,7 @@ def employer_update(*, actor: User, employer: Employer, data: dict[str, Any]) ->
         with transaction.atomic():
             employer.save()
     except IntegrityError:
-        conflict = _duplicate_uscc(employer.uscc, exclude=employer.pk)
+        conflict = _duplicate_uscc(employer.uscc, actor=actor, exclude=employer.pk)
         if conflict:
             raise conflict from None
         raise
@@ -233,4 +234,4 @@ def vacancy_delete(*, actor: User, vacancy: Vacancy) -> None:
 
 def _enqueue_saved(vacancy_id: int) -> None:
     for hook in vacancy_saved_hooks:
-        transaction.on_commit(lambda hook=hook: hook(vacancy_id))
+        transaction.on_commit(lambda hook=hook: hook([vacancy_id]))

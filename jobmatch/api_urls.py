@@ -5,6 +5,14 @@ from rest_framework.routers import SimpleRouter
 
 from employers.apis import EmployerApi, VacancyApi
 from jobmatch.apis import AccessLogApi, CountyApi, DestinationApi, OccupationApi, TokenApi
+from matching.apis import (
+    LaborerSuggestionsApi,
+    MatchApi,
+    MatchingPolicyApi,
+    MatchingRunApi,
+    VacancyCandidatesApi,
+)
+from matching.transfer_apis import TransferPlanApi, TripApi
 from workers.apis import HouseholdApi, LaborerApi
 
 router = SimpleRouter()
@@ -16,8 +24,21 @@ router.register("laborers", LaborerApi, basename="laborer")
 router.register("households", HouseholdApi, basename="household")
 router.register("employers", EmployerApi, basename="employer")
 router.register("vacancies", VacancyApi, basename="vacancy")
+router.register("matches", MatchApi, basename="match")
+router.register("matching/runs", MatchingRunApi, basename="matching-run")
+router.register("transfers/plans", TransferPlanApi, basename="transfer-plan")
+router.register("transfers/trips", TripApi, basename="trip")
 
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="auth-token"),
+    path("matching/policy/", MatchingPolicyApi.as_view(), name="matching-policy"),
+    path(
+        "laborers/<int:pk>/suggestions/",
+        LaborerSuggestionsApi.as_view(),
+        name="laborer-suggestions",
+    ),
+    path(
+        "vacancies/<int:pk>/candidates/", VacancyCandidatesApi.as_view(), name="vacancy-candidates"
+    ),
     path("", include(router.urls)),
 ]

@@ -31,24 +31,28 @@ class CountyApi(viewsets.ReadOnlyModelViewSet):
     queryset = County.objects.prefetch_related("legacy_codes", "townships").order_by("code")
     serializer_class = CountyOutputSerializer
     filter_backends: list = []
+    # Codes are digits: anything else is a 404 from the URL resolver, never a query (a NUL
+    # byte in a text lookup is a database error on PostgreSQL).
+    lookup_value_regex = r"\d{6}"
 
 
 class DestinationApi(viewsets.ReadOnlyModelViewSet):
     """Places of work in Guangdong with the minimum wages of their city."""
 
+    # A class-level queryset names the path parameter `code` in the schema (not `id`).
+    queryset = Destination.objects.prefetch_related(
+        Prefetch("city__minimum_wages", queryset=MinimumWage.objects.order_by("effective_from"))
+    ).order_by("code")
     serializer_class = DestinationOutputSerializer
     filter_backends: list = []
-
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return Destination.objects.prefetch_related(
-            Prefetch("city__minimum_wages", queryset=MinimumWage.objects.order_by("effective_from"))
-        ).order_by("code")
+    lookup_value_regex = r"\d{6}|\d{9}"
 
 
 class OccupationApi(viewsets.ReadOnlyModelViewSet):
     queryset = Occupation.objects.prefetch_related("related").order_by("key")
     serializer_class = OccupationOutputSerializer
     filter_backends: list = []
+    lookup_value_regex = r"[a-z0-9_]{1,40}"
 
 
 class TokenApi(APIView):
@@ -56,6 +60,10 @@ class TokenApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request: Request) -> str:
+        # Without it DRF turns the AuthenticationFailed of a wrong password into a 403.
+        return "Token"
 
     @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer})
     def post(self, request: Request) -> Response:

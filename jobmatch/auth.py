@@ -18,8 +18,15 @@ from django.http import HttpRequest
 
 
 def client_ip(request: HttpRequest | None) -> str:
+    """The client's address; behind `TRUSTED_PROXY_COUNT` proxies, the one they saw."""
     if request is None:
         return "unknown"
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 import phonenumbers
 from stdnum import numdb
@@ -49,10 +50,13 @@ class ResidentId:
 _RESIDENT_ID_RE = re.compile(r"^\d{17}[\dX]$")
 
 
+@cache
 def region_is_known(code: str) -> bool:
     """A county-level code that exists or existed in GB/T 2260 (any year)."""
     if code in PERMIT_REGIONS:
         return True
+    if code.endswith("00"):
+        return False  # province and prefecture codes: an ID carries a county-level code
     parts = numdb.get("cn/loc").info(code)
     return any("county" in props for _, props in parts)
 

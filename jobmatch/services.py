@@ -27,11 +27,11 @@ def account_upsert(
     if role not in Role.values:
         raise ApplicationError(f"Unknown role {role!r}: use one of {', '.join(Role.values)}.")
     if role == Role.CASEWORKER and not counties:
-        raise ApplicationError("A caseworker answers for at least one county: give --county.")
+        raise ApplicationError("A caseworker answers for at least one county.")
     if role != Role.CASEWORKER and counties:
         raise ApplicationError("Only caseworkers answer for counties.")
     if role == Role.EMPLOYER and not employer_uscc:
-        raise ApplicationError("An employer account needs --employer USCC.")
+        raise ApplicationError("An employer account belongs to an employer: give its credit code.")
     if role != Role.EMPLOYER and employer_uscc:
         raise ApplicationError("Only employer accounts belong to an employer.")
     known = set(County.objects.filter(code__in=counties).values_list("code", flat=True))
@@ -49,7 +49,7 @@ def account_upsert(
     with transaction.atomic():
         user, created = User.objects.get_or_create(username=username)
         if created and not password:
-            raise ApplicationError("A new account needs --password.")
+            raise ApplicationError("A new account needs a password.")
         user.role = role
         user.is_staff = role == Role.ADMIN
         user.is_superuser = role == Role.ADMIN

@@ -55,7 +55,9 @@ PRODUCTION = ENVIRONMENT == "production"
 
 _DEV_SECRET = "django-insecure-jobmatch-development-only-key-never-use-in-production"
 SECRET_KEY = os.environ.get("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
-DEBUG = env_bool("DEBUG", not PRODUCTION)
+# Off by default even in development: with DEBUG on, Django answers unknown URLs and
+# crashes with HTML pages, and the API promises JSON errors everywhere under /api/.
+DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
 )
@@ -147,6 +149,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "jobmatch.User"
 
+if ENVIRONMENT == "test":
+    # Factories create many accounts; PBKDF2 costs about a second each on a small machine.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -159,6 +165,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Outside production, WhiteNoise serves the apps' static files (admin, Swagger UI) straight
+# from their folders, so `make run` needs no collectstatic and works with DEBUG off.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -191,6 +201,10 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# Reverse proxies in front of the service: the client address is then taken from
+# X-Forwarded-For, this many entries from its end (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 # Failed logins: at most this many per username and per client address in the window.
 LOGIN_FAILURES_PER_USERNAME = env_int("LOGIN_FAILURES_PER_USERNAME", 5)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20)
@@ -198,7 +212,7 @@ LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "jobmatch.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -207,13 +221,13 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "jobmatch.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "jobmatch.api.filters.SearchFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "jobmatch.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -240,14 +254,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "LaborerStatusEnum": "workers.models.LaborerStatus",
+        "VacancyStatusEnum": "employers.models.VacancyStatus",
+        "MatchStatusEnum": "matching.models.MatchStatus",
+        "JobStatusEnum": "matching.models.RunStatus",
+        "TripStateEnum": "matching.transfer_models.TripState",
+    },
 }
 
 # Celery: with no broker configured, tasks run eagerly in the calling process (the
 # embedded default). Tests of tasks run a real Celery worker against Redis.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
-CELERY_TASK_EAGER_PROPAGATES = True
+# In the embedded default a failing background task must not break the request that
+# queued it on commit; the job records its own failure (rounds, plans).
+CELERY_TASK_EAGER_PROPAGATES = env_bool("CELERY_TASK_EAGER_PROPAGATES", False)
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -264,6 +286,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 7200,
 }
 
+# Number of Celery tasks the scoring of a round fans out to (occupation blocks, as a
+# group); 1 scores inside the round's own task. Worth it only with several Celery workers.
+MATCHING_SCORING_FANOUT = env_int("MATCHING_SCORING_FANOUT", 1)
+
 # Notifications to laborers (transfers): the backend is pluggable.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "matching.sms.LoggingBackend")
 
@@ -277,3 +303,6 @@ LOGGING = {
 }
 
 AUTHENTICATION_BACKENDS = ["jobmatch.auth.ThrottledModelBackend"]
+
+# Who riders call about their coach (printed in every seat message).
+TRANSFER_CONTACT = os.environ.get("TRANSFER_CONTACT", "户籍所在县人社局就业服务窗口")

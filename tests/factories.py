@@ -125,3 +125,26 @@ class LaborerFactory(factory.django.DjangoModelFactory):
             extracted if extracted is not None else [("electronics_operator", 2)]
         ):
             LaborerSkill.objects.create(laborer=self, occupation_id=occupation, years=years)
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "matching.Match"
+
+    laborer = factory.SubFactory(LaborerFactory)
+    vacancy = factory.SubFactory(VacancyFactory)
+    score = 70
+    explanation = factory.LazyAttribute(
+        lambda m: {
+            "score": m.score,
+            "parts": {
+                "occupation": 30,
+                "wage": 15,
+                "destination": 8,
+                "start": 7,
+                "amenities": 5,
+                "priority": m.score - 65,
+            },
+        }
+    )
+    status = "proposed"

@@ -72,6 +72,7 @@ class LaborerApi(viewsets.ModelViewSet):
     serializer_class = LaborerOutputSerializer
     filterset_class = LaborerFilter
     search_fields = ["name", "^id_number", "^phone"]
+    personal_search_fields = ("^id_number", "^phone")
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return laborer_list(user=self.request.user)

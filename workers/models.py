@@ -62,12 +62,23 @@ class Laborer(models.Model):
     gender = models.CharField(_("性别"), max_length=6, choices=Gender.choices)
     birth_date = models.DateField(_("出生日期"))
     from_outside_baise = models.BooleanField(_("非百色籍"), default=False)
-    phone = models.CharField(_("手机号"), max_length=11, db_index=True)
+    phone = models.CharField(_("手机号"), max_length=11)
+    # County and township lookups use the (county, id) and (township, id) indexes below;
+    # single-column indexes (and PostgreSQL's extra pattern index on text keys) would only
+    # slow every write of a 1.46-million-row table.
     county = models.ForeignKey(
-        County, on_delete=models.PROTECT, related_name="+", verbose_name=_("县(市、区)")
+        County,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("县(市、区)"),
+        db_index=False,
     )
     township = models.ForeignKey(
-        Township, on_delete=models.PROTECT, related_name="+", verbose_name=_("乡镇(街道)")
+        Township,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("乡镇(街道)"),
+        db_index=False,
     )
     village = models.CharField(_("村(社区)"), max_length=60, blank=True)
     preferred_destinations = models.ManyToManyField(
@@ -127,8 +138,13 @@ class LaborerSkill(models.Model):
     laborer = models.ForeignKey(
         Laborer, on_delete=models.CASCADE, related_name="skills", verbose_name=_("劳动力")
     )
+    # Covered by the (occupation, laborer) index.
     occupation = models.ForeignKey(
-        Occupation, on_delete=models.PROTECT, related_name="+", verbose_name=_("职业")
+        Occupation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("职业"),
+        db_index=False,
     )
     years = models.PositiveSmallIntegerField(_("从业年限"), default=0)
 

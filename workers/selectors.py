@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from jobmatch.api.permissions import county_scope
+from jobmatch.api.permissions import county_scope, role_of
 from jobmatch.models import Destination, Role, User
 from workers.models import Household, Laborer, LaborerSkill
 
@@ -12,7 +12,8 @@ from workers.models import Household, Laborer, LaborerSkill
 def laborer_list(*, user: User) -> QuerySet[Laborer]:
     """Laborers the account may see: a caseworker only their counties', employers none."""
     qs = Laborer.objects.all()
-    if user.role == Role.EMPLOYER:
+    # Anonymous users (no role) see nothing: the schema generator asks with one.
+    if role_of(user) in {None, Role.EMPLOYER}:
         return qs.none()
     scope = county_scope(user) if user.role == Role.CASEWORKER else None
     if scope is not None:
@@ -31,7 +32,7 @@ def laborers_with_occupation(qs: QuerySet[Laborer], occupation: str) -> QuerySet
 
 def household_list(*, user: User) -> QuerySet[Household]:
     qs = Household.objects.all()
-    if user.role == Role.EMPLOYER:
+    if role_of(user) in {None, Role.EMPLOYER}:
         return qs.none()
     if user.role == Role.CASEWORKER:
         scope = county_scope(user) or set()

@@ -20,9 +20,10 @@ from jobmatch.identifiers import ResidentId
 from jobmatch.models import User
 from workers.models import Household, Laborer, LaborerSkill, LaborerStatus, StatusEvent
 
-# Hooks run on commit after a laborer is saved (matching registers its suggestions task);
-# kept as a list so that `workers` does not import `matching`.
-laborer_saved_hooks: list[Callable[[int], None]] = []
+# Hooks run on commit after laborers are saved, with their ids (matching registers its
+# suggestions task); kept as a list so that `workers` does not import `matching`. A sheet
+# import calls them once for all its rows.
+laborer_saved_hooks: list[Callable[[list[int]], None]] = []
 
 SCALAR_FIELDS = (
     "name",
@@ -111,7 +112,7 @@ def duplicate_error(*, actor: User, existing: Laborer) -> Conflict:
 
 def _enqueue_saved(laborer_id: int) -> None:
     for hook in laborer_saved_hooks:
-        transaction.on_commit(lambda hook=hook: hook(laborer_id))
+        transaction.on_commit(lambda hook=hook: hook([laborer_id]))
 
 
 def _write_relations(laborer: Laborer, state: LaborerState) -> None:
@@ -260,6 +261,16 @@ def _household_members(
     return [laborers[pk] for pk in member_ids]
 
 
+def _check_household_in_scope(*, actor: User, household: Household) -> None:
+    """A caseworker changes a household only if every member is a laborer of their counties:
+    removing another county's laborer from it would write a record they may not see."""
+    scope = county_scope(actor)
+    if scope is not None and household.members.exclude(county_id__in=scope).exists():
+        raise ApplicationError(
+            "This household has members in counties you do not answer for.", status=403
+        )
+
+
 def household_create(*, actor: User, member_ids: list[int], keep_together: str) -> Household:
     with transaction.atomic():
         members = _household_members(actor=actor, member_ids=member_ids, household=None)
@@ -278,6 +289,7 @@ def household_update(
 ) -> Household:
     with transaction.atomic():
         household = Household.objects.select_for_update().get(pk=household.pk)
+        _check_household_in_scope(actor=actor, household=household)
         if member_ids is not None:
             members = _household_members(actor=actor, member_ids=member_ids, household=household)
             Laborer.objects.filter(household=household).exclude(pk__in=member_ids).update(
@@ -298,6 +310,7 @@ def household_update(
 
 
 def household_delete(*, actor: User, household: Household) -> None:
+    _check_household_in_scope(actor=actor, household=household)
     with transaction.atomic():
         Laborer.objects.filter(household=household).update(household=None)
         household.delete()

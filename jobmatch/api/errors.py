@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -49,7 +50,11 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            # DRF reports the items of lists (ListField, many=True) as {index: errors}.
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             for k, v in flatten_errors(value, name).items():
                 out.setdefault(k, []).extend(v)
     elif isinstance(detail, list):
@@ -96,6 +101,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = PayloadTooLarge()
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("The request could not be read.")
+    elif isinstance(exc, DataError):
+        # A value the database refuses to compare or store, e.g. a NUL byte in a token:
+        # the client's input, not a fault of ours.
+        logger.warning("Database refused a value from the request: %s", exc)
+        exc = exceptions.ParseError("The request contains a value that is not allowed.")
 
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: let Django log it and answer with the JSON 500 handler

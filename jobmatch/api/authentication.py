@@ -1,0 +1,16 @@
+import re
+from typing import Any
+
+from rest_framework import authentication, exceptions
+
+_TOKEN_RE = re.compile(r"^[0-9a-f]{40}$")
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication; keys that cannot be tokens never reach the database
+    (a NUL byte in a query is an error on PostgreSQL)."""
+
+    def authenticate_credentials(self, key: str) -> Any:
+        if not _TOKEN_RE.match(key):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return super().authenticate_credentials(key)

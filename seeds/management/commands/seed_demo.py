@@ -1,0 +1,102 @@
+"""`manage.py seed_demo`: deterministic demo data and one demo account per role."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from jobmatch.api.errors import ApplicationError
+from seeds import demo
+from workers.models import Laborer
+
+
+def _width(text: str) -> int:
+    """Terminal columns: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        cells = [cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Seed deterministic demo data: laborers (with households, skills, preferences), "
+        "employers and vacancies, and one demo account per role (password "
+        f"{demo.DEMO_PASSWORD!r}). The same --seed on an empty database gives the same rows."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--laborers", type=_non_negative, default=demo.DEFAULT_LABORERS, metavar="N"
+        )
+        parser.add_argument(
+            "--vacancies", type=_non_negative, default=demo.DEFAULT_VACANCIES, metavar="M"
+        )
+        parser.add_argument(
+            "--openings",
+            type=_non_negative,
+            default=None,
+            metavar="K",
+            help=f"openings in all (default: {demo.OPENINGS_PER_VACANCY} per vacancy, the "
+            "cooperation's 544,400 openings over 20,000 vacancies)",
+        )
+        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, metavar="S")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing if laborers exist (still list the demo accounts)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and Laborer.objects.exists():
+            self.stdout.write("Laborers already registered: nothing seeded.")
+            self._print_accounts(demo.demo_accounts())
+            return
+        try:
+            summary = demo.generate(
+                laborers=options["laborers"],
+                vacancies=options["vacancies"],
+                openings=options["openings"],
+                seed=options["seed"],
+            )
+            accounts = demo.demo_accounts_ensure(employer_uscc=summary.demo_employer_uscc)
+        except (ValueError, ApplicationError) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"Seeded in {summary.seconds:.1f} s ({summary.method}; laborers "
+            f"{summary.laborer_seconds:.1f} s):\n"
+            f"  {summary.laborers:,} laborers ({summary.household_members:,} in "
+            f"{summary.households:,} households), {summary.skills:,} skills, "
+            f"{summary.preferred_destinations:,} preferred destinations, "
+            f"{summary.status_events:,} status events\n"
+            f"  {summary.employers:,} employers, {summary.vacancies:,} vacancies with "
+            f"{summary.openings:,} openings"
+        )
+        self._print_accounts(accounts)
+
+    def _print_accounts(self, accounts: list[demo.DemoAccount]) -> None:
+        if not accounts:
+            self.stdout.write("No demo accounts.")
+            return
+        self.stdout.write("\nDemo accounts (change the passwords before any real use):")
+        self.stdout.write(
+            _table(
+                ("username", "role", "password", "sees"),
+                [(a.username, a.role, a.password, a.sees) for a in accounts],
+            )
+        )
