@@ -1,0 +1,342 @@
+"""From the database to the matching core's arrays, in bulk.
+
+One SQL query per table, one row per laborer / vacancy, columns straight into numpy: a
+round at Baise scale (1.46 million laborers) must not go through model instances. Dates
+become day numbers (days since 1970-01-01) in SQL, portable between PostgreSQL and the
+embedded SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+import numpy as np
+from django.db import connection
+from django.utils import timezone
+
+from employers.models import Vacancy, VacancyStatus
+from jobmatch import geo
+from jobmatch.models import County, Destination, Occupation
+from matching.core.types import (
+    FLAG_EMPLOYMENT_DIFFICULTY,
+    FLAG_MONITORED_HOUSEHOLD,
+    FLAG_POVERTY_ALLEVIATED,
+    KEEP_SAME_CITY,
+    KEEP_SAME_EMPLOYER,
+    HouseholdArrays,
+    LaborerArrays,
+    VacancyArrays,
+    Vocabulary,
+)
+from matching.models import Match, MatchStatus
+from workers.models import Household, Laborer, LaborerSkill, LaborerStatus
+
+EPOCH = date(1970, 1, 1)
+# Fit of a skill in a related occupation (the policy's related_factor scales it further).
+RELATED_FIT = 0.5
+
+
+@dataclass(frozen=True)
+class Axes:
+    """Index <-> code of every axis the arrays use."""
+
+    occupations: tuple[str, ...]
+    destinations: tuple[str, ...]
+    counties: tuple[str, ...]
+
+    def occupation_index(self) -> dict[str, int]:
+        return {key: i for i, key in enumerate(self.occupations)}
+
+    def destination_index(self) -> dict[str, int]:
+        return {code: i for i, code in enumerate(self.destinations)}
+
+    def county_index(self) -> dict[str, int]:
+        return {code: i for i, code in enumerate(self.counties)}
+
+
+def day_number(value: date) -> int:
+    return (value - EPOCH).days
+
+
+def _days_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '1970-01-01')"
+    return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
+
+
+def _true_sql(column: str) -> str:
+    return column if connection.vendor == "postgresql" else f"{column} = 1"
+
+
+@cache
+def _vocabulary_cached() -> tuple[Vocabulary, Axes]:
+    occupations = tuple(Occupation.objects.order_by("key").values_list("key", flat=True))
+    destinations = list(
+        Destination.objects.order_by("code").values("code", "parent_id", "lat", "lng")
+    )
+    counties = list(County.objects.order_by("code").values("code", "lat", "lng"))
+    axes = Axes(
+        occupations=occupations,
+        destinations=tuple(d["code"] for d in destinations),
+        counties=tuple(c["code"] for c in counties),
+    )
+    oi = axes.occupation_index()
+    related = np.eye(len(occupations), dtype=np.float32)
+    through = Occupation.related.through
+    for a, b in through.objects.values_list("from_occupation_id", "to_occupation_id"):
+        related[oi[a], oi[b]] = RELATED_FIT
+        related[oi[b], oi[a]] = RELATED_FIT
+    di = axes.destination_index()
+    parents = {d["code"]: d["parent_id"] for d in destinations}
+    within = np.eye(len(destinations), dtype=bool)
+    for code in axes.destinations:
+        parent = parents[code]
+        while parent is not None:
+            within[di[code], di[parent]] = True
+            parent = parents[parent]
+    travel = np.zeros((len(counties), len(destinations)), dtype=np.int16)
+    for ci, c in enumerate(counties):
+        for d in destinations:
+            hours = geo.coach_hours(c["lat"], c["lng"], d["lat"], d["lng"])
+            travel[ci, di[d["code"]]] = geo.days_needed(hours)
+    return Vocabulary(related=related, within=within, travel_days=travel), axes
+
+
+def vocabulary_arrays() -> tuple[Vocabulary, Axes]:
+    """The reference tables as arrays (cached per process: reference data is fixed)."""
+    return _vocabulary_cached()
+
+
+def clear_cache() -> None:
+    _vocabulary_cached.cache_clear()
+
+
+def fitting_occupations(occupations: Sequence[str]) -> list[str]:
+    """Occupations whose skills qualify for any of `occupations` (themselves and related)."""
+    if not occupations:
+        return []
+    related = Occupation.related.through.objects.filter(from_occupation_id__in=occupations)
+    return sorted(set(occupations) | set(related.values_list("to_occupation_id", flat=True)))
+
+
+def _pool_sql(
+    *,
+    counties: Sequence[str],
+    skills: Sequence[str],
+    laborer_ids: Sequence[int] | None,
+    available_by: date | None = None,
+) -> tuple[str, list[Any]]:
+    """SELECT of the ids of laborers a round may place (registered, consenting, holding no
+    offered or accepted match), optionally limited."""
+    lab = Laborer._meta.db_table
+    match = Match._meta.db_table
+    skill = LaborerSkill._meta.db_table
+    where = ["l.status = %s", _true_sql("l.consent_to_share")]
+    params: list[Any] = [LaborerStatus.REGISTERED]
+    where.append(
+        f"NOT EXISTS (SELECT 1 FROM {match} m WHERE m.laborer_id = l.id AND m.status IN (%s, %s))"
+    )
+    params += [MatchStatus.OFFERED, MatchStatus.ACCEPTED]
+    if counties:
+        where.append(f"l.county_id IN ({', '.join(['%s'] * len(counties))})")
+        params += list(counties)
+    if skills:
+        where.append(
+            f"EXISTS (SELECT 1 FROM {skill} s WHERE s.laborer_id = l.id "
+            f"AND s.occupation_id IN ({', '.join(['%s'] * len(skills))}))"
+        )
+        params += list(skills)
+    if available_by is not None:
+        where.append("l.available_from <= %s")
+        params.append(available_by)
+    if laborer_ids is not None:
+        where.append(
+            f"l.id IN ({', '.join(['%s'] * len(laborer_ids))})" if laborer_ids else "1 = 0"
+        )
+        params += list(laborer_ids)
+    return f"SELECT l.id FROM {lab} l WHERE {' AND '.join(where)}", params
+
+
+def load_laborers(
+    axes: Axes,
+    *,
+    counties: Sequence[str] = (),
+    skills: Sequence[str] = (),
+    laborer_ids: Sequence[int] | None = None,
+    available_by: date | None = None,
+    eligible_only: bool = True,
+) -> tuple[LaborerArrays, HouseholdArrays]:
+    """The round's laborers (sorted by id) and their households.
+
+    `eligible_only=False` loads `laborer_ids` whatever their status (suggestions for one
+    laborer still explain the scores of someone already matched).
+    """
+    lab = Laborer._meta.db_table
+    if eligible_only:
+        pool, params = _pool_sql(
+            counties=counties, skills=skills, laborer_ids=laborer_ids, available_by=available_by
+        )
+    else:
+        ids = list(laborer_ids or [])
+        pool = (
+            f"SELECT l.id FROM {lab} l WHERE l.id IN ({', '.join(['%s'] * len(ids))})"
+            if ids
+            else "SELECT 1 WHERE 1 = 0"
+        )
+        params = ids
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH pool AS ({pool}) "
+            f"SELECT l.id, {_days_sql('l.birth_date')}, l.county_id, "
+            f"COALESCE(l.min_monthly_wage, 0), "
+            f"{_days_sql('l.available_from')}, l.poverty_alleviated, l.monitored_household, "
+            f"l.employment_difficulty, l.consent_to_share, COALESCE(l.household_id, 0) "
+            f"FROM {lab} l JOIN pool ON pool.id = l.id ORDER BY l.id",
+            params,
+        )
+        rows = cursor.fetchall()
+        cursor.execute(
+            f"WITH pool AS ({pool}) SELECT s.laborer_id, s.occupation_id, s.years "
+            f"FROM {LaborerSkill._meta.db_table} s JOIN pool ON pool.id = s.laborer_id",
+            params,
+        )
+        skill_rows = cursor.fetchall()
+        through = Laborer.preferred_destinations.through._meta.db_table
+        cursor.execute(
+            f"WITH pool AS ({pool}) SELECT p.laborer_id, p.destination_id "
+            f"FROM {through} p JOIN pool ON pool.id = p.laborer_id",
+            params,
+        )
+        preferred_rows = cursor.fetchall()
+
+    n = len(rows)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 10
+    ids = np.fromiter(cols[0], dtype=np.int64, count=n)
+    county_index = axes.county_index()
+    county = np.fromiter((county_index[c] for c in cols[2]), dtype=np.int16, count=n)
+    flags = (
+        np.fromiter(cols[5], dtype=np.uint8, count=n) * FLAG_POVERTY_ALLEVIATED
+        | np.fromiter(cols[6], dtype=np.uint8, count=n) * FLAG_MONITORED_HOUSEHOLD
+        | np.fromiter(cols[7], dtype=np.uint8, count=n) * FLAG_EMPLOYMENT_DIFFICULTY
+    ).astype(np.uint8)
+
+    skill_years = np.full((n, len(axes.occupations)), -1, dtype=np.int8)
+    if skill_rows:
+        s_lab, s_occ, s_years = zip(*skill_rows, strict=True)
+        oi = axes.occupation_index()
+        rows_idx = np.searchsorted(ids, np.fromiter(s_lab, dtype=np.int64, count=len(s_lab)))
+        occ_idx = np.fromiter((oi[o] for o in s_occ), dtype=np.int64, count=len(s_occ))
+        skill_years[rows_idx, occ_idx] = np.minimum(
+            np.fromiter(s_years, dtype=np.int64, count=len(s_years)), 60
+        )
+
+    preferred = np.zeros(n, dtype=np.uint64)
+    if preferred_rows:
+        p_lab, p_dest = zip(*preferred_rows, strict=True)
+        di = axes.destination_index()
+        rows_idx = np.searchsorted(ids, np.fromiter(p_lab, dtype=np.int64, count=len(p_lab)))
+        bits = np.left_shift(
+            np.uint64(1), np.fromiter((di[d] for d in p_dest), dtype=np.uint64, count=len(p_dest))
+        )
+        np.bitwise_or.at(preferred, rows_idx, bits)
+
+    # Households: only members inside this pool are kept together (a member already placed
+    # elsewhere is outside the round).
+    household_ids = np.fromiter(cols[9], dtype=np.int64, count=n)
+    present, household = np.unique(household_ids, return_inverse=True)
+    household = household.astype(np.int32)
+    in_household = household_ids > 0
+    if present.size and present[0] == 0:
+        household -= 1
+        present = present[1:]
+    household[~in_household] = -1
+    keep = dict(
+        Household.objects.filter(pk__in=present.tolist()).values_list("pk", "keep_together")
+    )
+    modes = np.array(
+        [
+            KEEP_SAME_CITY
+            if keep.get(int(h)) == Household.KeepTogether.SAME_CITY
+            else KEEP_SAME_EMPLOYER
+            for h in present
+        ],
+        dtype=np.int8,
+    )
+    laborers = LaborerArrays(
+        id=ids,
+        birth_day=np.fromiter(cols[1], dtype=np.int32, count=n),
+        county=county,
+        skill_years=skill_years,
+        preferred=preferred,
+        min_wage=np.fromiter(cols[3], dtype=np.int32, count=n),
+        available_day=np.fromiter(cols[4], dtype=np.int32, count=n),
+        flags=flags,
+        consent=np.fromiter(cols[8], dtype=bool, count=n),
+        household=household,
+    )
+    return laborers, HouseholdArrays(keep_together=modes)
+
+
+def load_vacancies(
+    axes: Axes,
+    *,
+    occupations: Sequence[str] = (),
+    vacancy_ids: Sequence[int] | None = None,
+    today: date | None = None,
+) -> VacancyArrays:
+    """Open vacancies with openings not yet accepted or offered (sorted by id).
+
+    Offered matches hold their opening until answered, so a round does not propose more
+    laborers than the employer can still take.
+    """
+    today = today or timezone.localdate()
+    vac = Vacancy._meta.db_table
+    dest = Destination._meta.db_table
+    match = Match._meta.db_table
+    where = ["v.status = %s", "v.openings_left > 0", "v.start_date >= %s"]
+    params: list[Any] = [VacancyStatus.OPEN, today]
+    if occupations:
+        where.append(f"v.occupation_id IN ({', '.join(['%s'] * len(occupations))})")
+        params += list(occupations)
+    if vacancy_ids is not None:
+        where.append(
+            f"v.id IN ({', '.join(['%s'] * len(vacancy_ids))})" if vacancy_ids else "1 = 0"
+        )
+        params += list(vacancy_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT v.id, v.employer_id, v.occupation_id, "
+            f"v.openings_left - (SELECT COUNT(*) FROM {match} m "
+            f"WHERE m.vacancy_id = v.id AND m.status = %s), "
+            f"v.wage_min, v.wage_max, v.destination_id, d.city_id, v.age_min, v.age_max, "
+            f"{_days_sql('v.start_date')}, v.accommodation, v.meals "
+            f"FROM {vac} v JOIN {dest} d ON d.code = v.destination_id "
+            f"WHERE {' AND '.join(where)} ORDER BY v.id",
+            [MatchStatus.OFFERED, *params],
+        )
+        rows = cursor.fetchall()
+    n = len(rows)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 13
+    oi, di = axes.occupation_index(), axes.destination_index()
+    return VacancyArrays(
+        id=np.fromiter(cols[0], dtype=np.int64, count=n),
+        # Dense employer index: the core only compares employers for equality.
+        employer=np.unique(np.fromiter(cols[1], dtype=np.int64, count=n), return_inverse=True)[
+            1
+        ].astype(np.int32),
+        occupation=np.fromiter((oi[o] for o in cols[2]), dtype=np.int16, count=n),
+        openings=np.maximum(np.fromiter(cols[3], dtype=np.int64, count=n), 0).astype(np.int32),
+        wage_min=np.fromiter(cols[4], dtype=np.int32, count=n),
+        wage_max=np.fromiter(cols[5], dtype=np.int32, count=n),
+        destination=np.fromiter((di[d] for d in cols[6]), dtype=np.int16, count=n),
+        city=np.fromiter((di[c] for c in cols[7]), dtype=np.int16, count=n),
+        age_min=np.fromiter(cols[8], dtype=np.int16, count=n),
+        age_max=np.fromiter(cols[9], dtype=np.int16, count=n),
+        start_day=np.fromiter(cols[10], dtype=np.int32, count=n),
+        accommodation=np.fromiter(cols[11], dtype=bool, count=n),
+        meals=np.fromiter(cols[12], dtype=bool, count=n),
+    )

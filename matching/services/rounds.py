@@ -1,0 +1,165 @@
+"""Executing a matching round: load the pool, solve in the core, write proposals.
+
+Idempotent: the run is claimed with a conditional UPDATE (a finished run is never run
+again), the core is deterministic, and proposals are replaced inside one transaction, so
+a re-delivered task (acks_late) leaves the same result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from jobmatch.bulk import writer_for_connection
+from matching.core.assignment import solve_round
+from matching.core.types import PART_NAMES, LaborerArrays, RoundResult, VacancyArrays
+from matching.models import Match, MatchingRun, MatchStatus
+from matching.services.jobs import job_claim, job_done, job_fail, job_progress
+from matching.services.loading import (
+    fitting_occupations,
+    load_laborers,
+    load_vacancies,
+    vocabulary_arrays,
+)
+from matching.services.policy import policy_core
+
+logger = logging.getLogger(__name__)
+
+
+def _progress_reporter(
+    run_id: int, start: float = 0.0, span: float = 1.0
+) -> Callable[[float], None]:
+    last = [-1.0]
+
+    def report(fraction: float) -> None:
+        value = start + span * max(0.0, min(1.0, fraction))
+        if value - last[0] >= 0.02 or value >= start + span:
+            last[0] = value
+            job_progress(MatchingRun, run_id, value)
+
+    return report
+
+
+def proposals_in_scope(run: MatchingRun) -> Q:
+    """Proposals a round replaces: those of its counties' laborers and its occupations'
+    vacancies (all proposals for an unrestricted round)."""
+    scope = Q(status=MatchStatus.PROPOSED)
+    if run.counties:
+        scope &= Q(laborer__county_id__in=run.counties)
+    if run.occupations:
+        scope &= Q(vacancy__occupation_id__in=run.occupations)
+    return scope
+
+
+def write_proposals(
+    run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: RoundResult
+) -> int:
+    rows_idx = np.flatnonzero(result.assignment >= 0)
+    laborer_ids = lab.id[rows_idx]
+    vacancy_ids = vac.id[result.assignment[rows_idx]]
+    scores = result.score[rows_idx]
+    parts = {name: result.parts[name][rows_idx] for name in PART_NAMES}
+    now = timezone.now()
+    with transaction.atomic():
+        Match.objects.filter(proposals_in_scope(run)).delete()
+        writer = writer_for_connection()
+        ids = writer.reserve_ids(Match, len(rows_idx))
+
+        def rows():  # type: ignore[no-untyped-def]
+            for k in range(len(rows_idx)):
+                explanation = json.dumps(
+                    {
+                        "score": int(scores[k]),
+                        "parts": {name: int(parts[name][k]) for name in PART_NAMES},
+                    },
+                    separators=(",", ":"),
+                )
+                yield (
+                    int(ids[k]),
+                    int(laborer_ids[k]),
+                    int(vacancy_ids[k]),
+                    run.pk,
+                    int(scores[k]),
+                    explanation,
+                    MatchStatus.PROPOSED,
+                    now,
+                    now,
+                )
+
+        written = writer.write(
+            Match,
+            [
+                "id",
+                "laborer_id",
+                "vacancy_id",
+                "run_id",
+                "score",
+                "explanation",
+                "status",
+                "created_at",
+                "updated_at",
+            ],
+            rows(),
+        )
+        writer.finish([Match])
+    return written
+
+
+def round_execute(*, run_id: int) -> None:
+    run = job_claim(MatchingRun, run_id)
+    if run is None:
+        logger.info("matching run %s is finished or abandoned: nothing to do", run_id)
+        return
+    started = time.perf_counter()
+    stats: dict[str, float] = {}
+    try:
+        policy = policy_core(run.policy)
+        vocab, axes = vocabulary_arrays()
+        t = time.perf_counter()
+        lab, households = load_laborers(
+            axes, counties=run.counties, skills=fitting_occupations(run.occupations)
+        )
+        vac = load_vacancies(axes, occupations=run.occupations)
+        stats["load"] = round(time.perf_counter() - t, 3)
+        MatchingRun.objects.filter(pk=run_id).update(
+            laborers=len(lab), openings=int(vac.openings.sum())
+        )
+        job_progress(MatchingRun, run_id, 0.05)
+        result = solve_round(
+            lab, vac, households, vocab, policy, progress=_progress_reporter(run_id, 0.05, 0.85)
+        )
+        stats.update({k: round(float(v), 3) for k, v in result.stats.items()})
+        t = time.perf_counter()
+        write_proposals(run, lab, vac, result)
+        stats["write"] = round(time.perf_counter() - t, 3)
+    except Exception as exc:
+        # Recorded on the run where coordinators see it, then re-raised for the worker log;
+        # a task that fails this way is acknowledged, not retried (no retry would help).
+        logger.exception("matching run %s failed", run_id)
+        job_fail(MatchingRun, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    job_done(
+        MatchingRun,
+        run_id,
+        progress=1.0,
+        candidate_pairs=result.candidate_pairs,
+        assigned=result.assigned,
+        total_score=result.total_score,
+        upper_bound=result.upper_bound,
+        gap=result.gap,
+        seconds=round(time.perf_counter() - started, 3),
+        stats={
+            **stats,
+            "households_placed": result.households_placed,
+            "households_unplaced": result.households_unplaced,
+            "stranding_pairs_added": result.stranding_pairs_added,
+            "upper_bound_assigned": result.upper_bound_assigned,
+        },
+    )

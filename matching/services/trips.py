@@ -1,0 +1,292 @@
+"""Running the day of departure: lock, board, depart, arrive, cancel; manifests; messages.
+
+Each transition locks the trip row, checks the state it starts from, and records a
+`TripEvent`. Laborer statuses follow the riders: a seat makes them `scheduled`, departure
+`departed` (for those who boarded), arrival `arrived`; cancelling a trip sends its riders
+back to the pool (`matched`).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from openpyxl import Workbook
+
+from jobmatch.api.errors import ApplicationError, Conflict
+from jobmatch.models import User
+from matching.models import Notification, Seat, Trip, TripEvent
+from matching.sms import SmsError, backend
+from matching.transfer_models import TripState
+from workers.models import Laborer, LaborerStatus, StatusEvent
+
+ALLOWED = {
+    "lock": ({TripState.PLANNED}, TripState.LOCKED),
+    "unlock": ({TripState.LOCKED}, TripState.PLANNED),
+    "board": ({TripState.LOCKED, TripState.BOARDING}, TripState.BOARDING),
+    "depart": ({TripState.LOCKED, TripState.BOARDING}, TripState.DEPARTED),
+    "arrive": ({TripState.DEPARTED}, TripState.ARRIVED),
+    "cancel": ({TripState.PLANNED, TripState.LOCKED, TripState.BOARDING}, TripState.CANCELLED),
+}
+
+
+def _locked_trip(trip_id: int, action: str) -> Trip:
+    trip = Trip.objects.select_for_update().get(pk=trip_id)
+    sources, _target = ALLOWED[action]
+    if trip.state not in sources:
+        allowed = " or ".join(sorted(sources))
+        raise Conflict(f"Cannot {action} a trip that is {trip.state}: it must be {allowed}.")
+    return trip
+
+
+def _move(trip: Trip, to_state: str, actor: User | None, note: str = "") -> None:
+    TripEvent.objects.create(
+        trip=trip, from_state=trip.state, to_state=to_state, actor=actor, note=note[:200]
+    )
+    trip.state = to_state
+    trip.save(update_fields=["state", "updated_at"])
+
+
+def set_laborer_statuses(
+    laborer_ids: Iterable[int],
+    to_status: str,
+    actor: User | None,
+    note: str,
+    only_from: Iterable[str] | None = None,
+) -> int:
+    """Bulk status change with one event per laborer whose status actually changes."""
+    qs = Laborer.objects.filter(pk__in=list(laborer_ids)).exclude(status=to_status)
+    if only_from is not None:
+        qs = qs.filter(status__in=list(only_from))
+    rows = list(qs.values_list("pk", "status"))
+    if not rows:
+        return 0
+    StatusEvent.objects.bulk_create(
+        [
+            StatusEvent(
+                laborer_id=pk, from_status=status, to_status=to_status, actor=actor, note=note[:200]
+            )
+            for pk, status in rows
+        ]
+    )
+    return Laborer.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=to_status)
+
+
+def trip_lock(*, actor: User, trip: Trip) -> Trip:
+    with transaction.atomic():
+        locked = _locked_trip(trip.pk, "lock")
+        _move(locked, TripState.LOCKED, actor)
+    return locked
+
+
+def trip_unlock(*, actor: User, trip: Trip) -> Trip:
+    with transaction.atomic():
+        locked = _locked_trip(trip.pk, "unlock")
+        _move(locked, TripState.PLANNED, actor)
+    return locked
+
+
+def trip_board(*, actor: User, trip: Trip, laborer_ids: list[int]) -> Trip:
+    """Roster check at the coach door: only this trip's riders may board."""
+    with transaction.atomic():
+        locked = _locked_trip(trip.pk, "board")
+        seats = {
+            s.laborer_id: s
+            for s in Seat.objects.select_for_update().filter(
+                trip=locked, laborer_id__in=laborer_ids
+            )
+        }
+        strangers = [pk for pk in laborer_ids if pk not in seats]
+        if strangers:
+            raise ApplicationError(
+                f"laborers: Laborer {strangers[0]} has no seat on this trip.",
+                {"laborers": [f"Laborer {pk} has no seat on this trip." for pk in strangers]},
+            )
+        now = timezone.now()
+        Seat.objects.filter(pk__in=[s.pk for s in seats.values()], boarded_at__isnull=True).update(
+            boarded_at=now
+        )
+        if locked.state != TripState.BOARDING:
+            _move(locked, TripState.BOARDING, actor, f"{len(laborer_ids)} boarded")
+        else:
+            TripEvent.objects.create(
+                trip=locked,
+                from_state=locked.state,
+                to_state=locked.state,
+                actor=actor,
+                note=f"{len(laborer_ids)} boarded",
+            )
+    return locked
+
+
+def trip_depart(*, actor: User, trip: Trip) -> Trip:
+    """The coach leaves: boarded riders are `departed`; no-shows lose their seat."""
+    with transaction.atomic():
+        locked = _locked_trip(trip.pk, "depart")
+        seats = list(Seat.objects.select_for_update().filter(trip=locked))
+        boarded = [s.laborer_id for s in seats if s.boarded_at is not None]
+        if not boarded:
+            raise Conflict("Nobody has boarded this trip: board the riders before departure.")
+        absent = [s for s in seats if s.boarded_at is None]
+        set_laborer_statuses(boarded, LaborerStatus.DEPARTED, actor, f"trip {locked.pk} departed")
+        if absent:
+            set_laborer_statuses(
+                [s.laborer_id for s in absent],
+                LaborerStatus.MATCHED,
+                actor,
+                f"missed trip {locked.pk}",
+            )
+            Seat.objects.filter(pk__in=[s.pk for s in absent]).delete()
+        _move(locked, TripState.DEPARTED, actor, f"{len(boarded)} on board, {len(absent)} absent")
+    return locked
+
+
+def trip_arrive(*, actor: User, trip: Trip) -> Trip:
+    """Handover to the employers: riders are `arrived`."""
+    with transaction.atomic():
+        locked = _locked_trip(trip.pk, "arrive")
+        riders = list(Seat.objects.filter(trip=locked).values_list("laborer_id", flat=True))
+        set_laborer_statuses(riders, LaborerStatus.ARRIVED, actor, f"trip {locked.pk} arrived")
+        _move(locked, TripState.ARRIVED, actor)
+    return locked
+
+
+def trip_cancel(*, actor: User, trip: Trip) -> Trip:
+    """Riders go back to the pool for the next plan."""
+    with transaction.atomic():
+        locked = _locked_trip(trip.pk, "cancel")
+        seats = list(Seat.objects.select_for_update().filter(trip=locked))
+        set_laborer_statuses(
+            [s.laborer_id for s in seats],
+            LaborerStatus.MATCHED,
+            actor,
+            f"trip {locked.pk} cancelled",
+        )
+        Seat.objects.filter(pk__in=[s.pk for s in seats]).delete()
+        _move(locked, TripState.CANCELLED, actor, f"{len(seats)} riders back to the pool")
+    return locked
+
+
+MANIFEST_HEADER = ["座位号", "姓名", "身份证号", "手机号", "上车点", "下车点", "用人单位"]
+
+
+def manifest_rows(trip: Trip) -> tuple[list[list[str]], list[int]]:
+    seats = (
+        Seat.objects.filter(trip=trip)
+        .select_related(
+            "laborer", "pickup__township", "dropoff__destination", "match__vacancy__employer"
+        )
+        .order_by("number")
+    )
+    rows, laborer_ids = [], []
+    for seat in seats:
+        rows.append(
+            [
+                str(seat.number),
+                seat.laborer.name,
+                seat.laborer.id_number,
+                seat.laborer.phone,
+                seat.pickup.township.name if seat.pickup.township else "",
+                seat.dropoff.destination.name if seat.dropoff.destination else "",
+                seat.match.vacancy.employer.name,
+            ]
+        )
+        laborer_ids.append(seat.laborer_id)
+    return rows, laborer_ids
+
+
+def manifest_title(trip: Trip) -> str:
+    return (
+        f"点对点专车实名乘客名单 车次{trip.pk} {timezone.localtime(trip.departure):%Y-%m-%d %H:%M} "
+        f"{trip.coach_type.name}"
+    )
+
+
+def manifest_csv(trip: Trip) -> tuple[bytes, list[int]]:
+    rows, ids = manifest_rows(trip)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(MANIFEST_HEADER)
+    writer.writerows(rows)
+    # A BOM so that Excel on Chinese Windows opens the UTF-8 file with the right encoding.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), ids
+
+
+def manifest_xlsx(trip: Trip) -> tuple[bytes, list[int]]:
+    rows, ids = manifest_rows(trip)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "乘客名单"
+    sheet.append([manifest_title(trip)])
+    sheet.append(MANIFEST_HEADER)
+    for row in rows:
+        sheet.append(row)
+    for column, width in zip("ABCDEFG", (8, 12, 22, 14, 16, 16, 30), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue(), ids
+
+
+def seat_message(seat: Seat) -> str:
+    trip = seat.trip
+    pickup_time = timezone.localtime(seat.pickup.eta)
+    contact = settings.TRANSFER_CONTACT
+    return (
+        f"【百色就业】{seat.laborer.name}您好：您已安排乘坐点对点免费专车，"
+        f"{pickup_time.month}月{pickup_time.day}日{pickup_time:%H:%M}在{seat.pickup.township.name}上车，"
+        f"车次{trip.pk}（{trip.coach_type.name}），座位{seat.number}号，"
+        f"前往{seat.dropoff.destination.name}。联系人：{contact}。"
+    )
+
+
+def seat_signature(seat: Seat) -> str:
+    """What the laborer must be told: a change in any of these is a new message."""
+    parts = [
+        str(seat.trip_id),
+        str(seat.number),
+        seat.pickup.township_id or "",
+        seat.pickup.eta.isoformat(),
+        seat.dropoff.destination_id or "",
+        seat.trip.coach_type_id,
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def notify_seats(seat_ids: Iterable[int]) -> int:
+    """Record and send a message for every seat given or changed; returns messages sent."""
+    seats = (
+        Seat.objects.filter(pk__in=list(seat_ids))
+        .select_related("laborer", "trip__coach_type", "pickup__township", "dropoff__destination")
+        .order_by("pk")
+    )
+    sms = backend()
+    sent = 0
+    for seat in seats:
+        signature = seat_signature(seat)
+        message = seat_message(seat)
+        try:
+            with transaction.atomic():
+                note = Notification.objects.create(
+                    laborer=seat.laborer,
+                    trip=seat.trip,
+                    signature=signature,
+                    phone=seat.laborer.phone,
+                    message=message,
+                    backend=settings.SMS_BACKEND,
+                )
+        except IntegrityError:
+            continue  # this exact seat was announced before
+        try:
+            sms.send(seat.laborer.phone, message)
+        except SmsError as exc:
+            Notification.objects.filter(pk=note.pk).update(error=str(exc)[:200])
+            continue
+        Notification.objects.filter(pk=note.pk).update(sent=True)
+        sent += 1
+    return sent
