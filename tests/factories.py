@@ -18,7 +18,9 @@ PASSWORD = "correct-horse-battery-staple"
 def resident_id(
     n: int, region: str = "451081", birth: date = date(1990, 3, 15), male: bool = True
 ) -> str:
-    seq = (n * 2 + (1 if male else 0)) % 1000
+    """Unique for every n: the sequence digits cycle every 500, then the birth date moves on."""
+    seq = (n % 500) * 2 + (1 if male else 0)
+    birth = birth + timedelta(days=n // 500)
     first17 = f"{region}{birth:%Y%m%d}{seq:03d}"
     return first17 + resident_id_check_character(first17)
 

@@ -43,6 +43,7 @@ from jobmatch import vocabulary
 from jobmatch.api.errors import ApplicationError, Conflict, PayloadTooLarge, flatten_errors
 from jobmatch.api.permissions import sees_personal_data
 from jobmatch.identifiers import normalize
+from jobmatch.middleware import MULTIPART_ALLOWANCE
 from jobmatch.models import County, Destination, Occupation, Township, User
 from workers.models import Laborer, LaborerSkill, LaborerStatus, StatusEvent
 from workers.serializers import LaborerInputSerializer
@@ -58,10 +59,6 @@ from workers.services import (
 
 logger = logging.getLogger(__name__)
 
-# The multipart envelope (boundaries, part headers, the dry_run field) around the file:
-# the early Content-Length check allows this much on top of IMPORT_MAX_BYTES, the file
-# itself is then held to the exact limit.
-MULTIPART_ALLOWANCE = 16 * 1024
 # An .xlsx is a zip of XML: text sheets pack 5-10 times; more than this is a zip bomb.
 UNPACKED_PER_PACKED = 20
 # Blank rows count too (they cost reading), up to this many per allowed data row.
