@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from employers.models import Employer, EmployerAccount, Vacancy, VacancyStatus
+from jobmatch.bulk import Writer, writer_for_connection
 from jobmatch.identifiers import (
     BAISE_PREFIXES,
     USCC_ALPHABET,
@@ -64,7 +64,6 @@ CHUNK = 100_000
 # From this many laborers on (and more than already exist), PostgreSQL loads drop and
 # rebuild the secondary indexes and constraints of the laborer tables (`rebuilt_indexes`).
 REBUILD_INDEXES_FROM = 100_000
-INSERT_BATCH = 2_000
 
 HOUSEHOLD_SHARE = 0.10  # of laborers, in households of 2-4
 HOUSEHOLD_SIZES = np.array([2, 3, 4])
@@ -784,125 +783,6 @@ def vacancy_drafts(
 # --- Writing -------------------------------------------------------------------------------
 
 
-class Writer(Protocol):
-    method: str
-
-    def reserve_ids(self, model: type[models.Model], count: int) -> np.ndarray: ...
-
-    def write(
-        self, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> int: ...
-
-    def finish(self, written: Sequence[type[models.Model]]) -> None: ...
-
-
-class CopyWriter:
-    """PostgreSQL: ids from the table's sequence, rows through COPY FROM STDIN."""
-
-    method = "PostgreSQL COPY"
-
-    def __init__(self) -> None:
-        connection.ensure_connection()
-        self.pg = connection.connection  # the psycopg 3 connection, in Django's transaction
-
-    def reserve_ids(self, model: type[models.Model], count: int) -> np.ndarray:
-        if count == 0:
-            return np.empty(0, dtype=np.int64)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [model._meta.db_table, count],
-            )
-            ids = np.fromiter((row[0] for row in cursor.fetchall()), dtype=np.int64, count=count)
-        ids.sort()
-        return ids
-
-    def write(
-        self, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> int:
-        quote = connection.ops.quote_name
-        sql = (
-            f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-            "FROM STDIN"
-        )
-        written = 0
-        with self.pg.cursor() as cursor, cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
-                written += 1
-        return written
-
-    def finish(self, written: Sequence[type[models.Model]]) -> None:
-        """Nothing to reset: every id came from nextval()."""
-
-
-class InsertWriter:
-    """Other databases (the SQLite of `make run`): batched INSERTs with explicit ids.
-
-    Not `bulk_create`: it would overwrite the spread registration times with now() (the
-    fields are auto_now_add) and make SQLite's rows differ from PostgreSQL's.
-    """
-
-    method = "batched INSERT"
-
-    def reserve_ids(self, model: type[models.Model], count: int) -> np.ndarray:
-        table = model._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT MAX(id) FROM {connection.ops.quote_name(table)}")
-            last = cursor.fetchone()[0] or 0
-            if connection.vendor == "sqlite":
-                # AUTOINCREMENT never reuses the ids of deleted rows: neither do we.
-                cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-                row = cursor.fetchone()
-                last = max(last, row[0] if row else 0)
-        return np.arange(last + 1, last + 1 + count, dtype=np.int64)
-
-    def write(
-        self, model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> int:
-        fields = [model._meta.get_field(c) for c in columns]
-        convert = [
-            (i, f)
-            for i, f in enumerate(fields)
-            if isinstance(f, models.DateField | models.BooleanField)
-        ]
-        quote = connection.ops.quote_name
-        sql = (
-            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})"
-        )
-        written = 0
-        with connection.cursor() as cursor:
-            for batch in _batches(rows, INSERT_BATCH):
-                prepared = []
-                for row in batch:
-                    values = list(row)
-                    for i, f in convert:
-                        values[i] = f.get_db_prep_save(values[i], connection)
-                    prepared.append(values)
-                cursor.executemany(sql, prepared)
-                written += len(prepared)
-        return written
-
-    def finish(self, written: Sequence[type[models.Model]]) -> None:
-        statements = connection.ops.sequence_reset_sql(no_style(), list(written))
-        if statements:
-            with connection.cursor() as cursor:
-                for sql in statements:
-                    cursor.execute(sql)
-
-
-def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
-    batch: list[Sequence[Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 @contextmanager
 def rebuilt_indexes(tables: Sequence[str]) -> Iterator[None]:
     """Drop the secondary indexes, unique and foreign-key constraints of `tables` (not the
@@ -948,10 +828,6 @@ def rebuilt_indexes(tables: Sequence[str]) -> Iterator[None]:
             cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
         for table in tables:
             cursor.execute(f"ANALYZE {quote(table)}")  # the planner has never seen these rows
-
-
-def writer_for_connection() -> Writer:
-    return CopyWriter() if connection.vendor == "postgresql" else InsertWriter()
 
 
 LABORER_COLUMNS = (

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from jobmatch import vocabulary
+from jobmatch.celery import app as celery_app
 from jobmatch.models import Role, User
 from tests.factories import EmployerAccountFactory, UserFactory
 
@@ -15,6 +16,17 @@ from tests.factories import EmployerAccountFactory, UserFactory
 def _fresh_cache() -> None:
     cache.clear()
     vocabulary.clear()
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery() -> Iterator[None]:
+    """Tasks queued on commit run in the test itself, unless a test starts a real Celery
+    worker (`celery_worker_session` turns this off for its tests)."""
+    previous = (celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates)
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 
 
 @pytest.fixture
