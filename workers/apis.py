@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpResponse
@@ -19,8 +18,8 @@ from jobmatch.models import Role
 from jobmatch.privacy import log_request_full_read
 from workers import imports
 from workers.filters import LaborerFilter
-from workers.models import Household, Laborer
-from workers.selectors import household_list, laborer_list
+from workers.models import Household
+from workers.selectors import household_list, laborer_list, laborer_relations
 from workers.serializers import (
     HouseholdInputSerializer,
     HouseholdOutputSerializer,
@@ -41,9 +40,14 @@ from workers.services import (
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def laborer_data(request: Request, laborers: Iterable[Laborer], *, many: bool) -> Any:
+def laborer_data(request: Request, laborers: Any, *, many: bool) -> Any:
     """Serialize as the caller may see them, and log every full ID number or phone shown."""
-    context: dict[str, Any] = {"request": request, "full_scope": county_scope(request.user)}
+    ids = [lab.pk for lab in laborers] if many else [laborers.pk]
+    context: dict[str, Any] = {
+        "request": request,
+        "full_scope": county_scope(request.user),
+        "relations": laborer_relations(ids),
+    }
     data = LaborerOutputSerializer(laborers, many=many, context=context).data
     log_request_full_read(request, context.get("shown_full", ()))
     return data
@@ -78,7 +82,7 @@ class LaborerApi(viewsets.ModelViewSet):
         return laborer_list(user=self.request.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.filter_queryset(laborer_list(user=request.user, prefetch=False))
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(laborer_data(request, page, many=True))
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from jobmatch import vocabulary
@@ -126,7 +127,7 @@ class LaborerOutputSerializer(serializers.ModelSerializer):
     phone = serializers.SerializerMethodField()
     county = serializers.CharField(source="county_id")
     township = serializers.CharField(source="township_id")
-    skills = LaborerSkillOutputSerializer(many=True)
+    skills = serializers.SerializerMethodField()
     preferred_destinations = serializers.SerializerMethodField()
     household = serializers.IntegerField(source="household_id", allow_null=True)
 
@@ -170,7 +171,20 @@ class LaborerOutputSerializer(serializers.ModelSerializer):
     def get_phone(self, obj: Laborer) -> str:
         return obj.phone if self._full(obj) else mask_phone(obj.phone)
 
+    def _relations(self, obj: Laborer) -> tuple[list[dict[str, Any]], list[str]] | None:
+        return self.context.get("relations", {}).get(obj.pk)
+
+    @extend_schema_field(LaborerSkillOutputSerializer(many=True))
+    def get_skills(self, obj: Laborer) -> list[dict[str, Any]]:
+        relations = self._relations(obj)
+        if relations is not None:
+            return relations[0]
+        return [{"occupation": s.occupation_id, "years": s.years} for s in obj.skills.all()]
+
     def get_preferred_destinations(self, obj: Laborer) -> list[str]:
+        relations = self._relations(obj)
+        if relations is not None:
+            return relations[1]
         return sorted(d.code for d in obj.preferred_destinations.all())
 
 
