@@ -199,8 +199,9 @@ class TripEvent(models.Model):
 
 
 class Notification(models.Model):
-    """A message to a laborer about their seat; `signature` keys the seat's content so an
-    unchanged seat is never announced twice."""
+    """A message to a laborer about their seat; `signature` keys the seat's content: a
+    message goes out only when it differs from the laborer's latest one, so an unchanged
+    seat is never announced twice and a seat that changes back is announced again."""
 
     laborer = models.ForeignKey(Laborer, on_delete=models.CASCADE, related_name="notifications")
     trip = models.ForeignKey(
@@ -216,11 +217,6 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["laborer", "signature"], name="notification_once_per_seat"
-            )
-        ]
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
 

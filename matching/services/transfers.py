@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import time as _time
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 
 from jobmatch.api.errors import ApplicationError, Conflict
 from jobmatch.models import Destination, Township, User
@@ -51,7 +52,10 @@ def plan_create(*, actor: User, from_date: date, to_date: date, **overrides: Any
         coaches = coaches.filter(key__in=coach_keys)
     parameters["coach_types"] = sorted(coaches.values_list("key", flat=True))
     if not parameters["coach_types"]:
-        raise ApplicationError("coach_types: No active coach type to plan with.")
+        raise ApplicationError(
+            "coach_types: No active coach type to plan with.",
+            {"coach_types": ["No active coach type to plan with."]},
+        )
     try:
         with transaction.atomic():
             plan = TransferPlan.objects.create(
@@ -151,14 +155,48 @@ def _existing() -> list[core.ExistingTrip]:
     return out
 
 
-def _stops_key(stops: list[TripStop] | tuple[core.Stop, ...]) -> list[tuple[str, str, str]]:
+def _stops_key(stops: list[TripStop] | tuple[core.Stop, ...]) -> list[tuple[str, str, datetime]]:
+    # Aware datetimes compare as instants: the database gives UTC, the planner local time.
     key = []
     for s in stops:
         if isinstance(s, TripStop):
-            key.append((s.kind, s.point_code, s.eta.isoformat()))
+            key.append((s.kind, s.point_code, s.eta))
         else:
-            key.append((s.kind, s.point, s.eta.isoformat()))
+            key.append((s.kind, s.point, s.eta))
     return key
+
+
+def _sync_stops(trip: Trip, result_trip: core.Trip) -> dict[tuple[str, str], TripStop]:
+    """Make the trip's stops those of the plan, keeping the rows of points still served
+    (seats point at them, so riders whose stop stays keep their seat row)."""
+    current = list(TripStop.objects.filter(trip=trip).order_by("order"))
+    if _stops_key(current) == _stops_key(result_trip.stops):
+        return {(s.kind, s.point_code): s for s in current}
+    by_point = {(s.kind, s.point_code): s for s in current}
+    served = {(s.kind, s.point) for s in result_trip.stops}
+    obsolete = [stop.pk for key, stop in by_point.items() if key not in served]
+    if obsolete:
+        Seat.objects.filter(Q(pickup_id__in=obsolete) | Q(dropoff_id__in=obsolete)).delete()
+        TripStop.objects.filter(pk__in=obsolete).delete()
+    # (trip, order) is unique: move the kept stops out of the way before renumbering.
+    TripStop.objects.filter(trip=trip).update(order=F("order") + 1000)
+    stops = {}
+    for order, s in enumerate(result_trip.stops, start=1):
+        stop = by_point.get((s.kind, s.point))
+        if stop is None:
+            stop = TripStop.objects.create(
+                trip=trip,
+                order=order,
+                kind=s.kind,
+                township_id=s.point if s.kind == core.PICKUP else None,
+                destination_id=s.point if s.kind == core.DROPOFF else None,
+                eta=s.eta,
+            )
+        else:
+            stop.order, stop.eta = order, s.eta
+            stop.save(update_fields=["order", "eta"])
+        stops[(s.kind, s.point)] = stop
+    return stops
 
 
 def _night_stop_json(trip: core.Trip) -> list[dict[str, Any]]:
@@ -171,8 +209,10 @@ def _night_stop_json(trip: core.Trip) -> list[dict[str, Any]]:
 def _write_trip(
     plan: TransferPlan, result_trip: core.Trip, existing: Trip | None, matches: dict[int, Match]
 ) -> list[int]:
-    """Create or update one trip with its stops and seats; returns ids of seats given or changed."""
-    if existing is not None and existing.state in FIXED_TRIP_STATES:
+    """Create or update one trip with its stops and seats; returns the ids of the seats whose
+    rider may have something new to be told (`notify_seats` skips what they already know)."""
+    fixed = existing is not None and existing.state in FIXED_TRIP_STATES
+    if fixed:
         trip = existing  # schedule and stops stay exactly as they are; only empty seats fill
         stops = {(s.kind, s.point_code): s for s in trip.stops.all()}
     else:
@@ -186,30 +226,18 @@ def _write_trip(
         trip.arrival = result_trip.arrival
         trip.night_stop = _night_stop_json(result_trip)
         trip.save()
-        current = list(trip.stops.all()) if existing is not None else []
-        if _stops_key(current) != _stops_key(result_trip.stops):
-            Seat.objects.filter(trip=trip).delete()
-            TripStop.objects.filter(trip=trip).delete()
-            TripStop.objects.bulk_create(
-                [
-                    TripStop(
-                        trip=trip,
-                        order=order,
-                        kind=s.kind,
-                        township_id=s.point if s.kind == core.PICKUP else None,
-                        destination_id=s.point if s.kind == core.DROPOFF else None,
-                        eta=s.eta,
-                    )
-                    for order, s in enumerate(result_trip.stops, start=1)
-                ]
-            )
-        stops = {(s.kind, s.point_code): s for s in TripStop.objects.filter(trip=trip)}
+        stops = _sync_stops(trip, result_trip)
     seats = {seat.match_id: seat for seat in Seat.objects.filter(trip=trip)}
     wanted = result_trip.seats
     changed: list[int] = []
-    # Seats of riders no longer on this trip go first, so their numbers can be reused.
-    gone = [seat.pk for mid, seat in seats.items() if mid not in wanted]
-    moved = [seat.pk for mid, seat in seats.items() if mid in wanted and seat.number != wanted[mid]]
+    # Seats of riders no longer on this trip go first, so their numbers can be reused. A
+    # fixed trip loses nobody: its riders are not even riders of this plan.
+    gone = [seat.pk for mid, seat in seats.items() if mid not in wanted and not fixed]
+    moved = [
+        seat.pk
+        for mid, seat in seats.items()
+        if mid in wanted and seat.number != wanted[mid] and not fixed
+    ]
     Seat.objects.filter(pk__in=gone + moved).delete()
     rider_stop = {}
     for stop in result_trip.stops:
@@ -236,7 +264,17 @@ def _write_trip(
             dropoff=dropoff,
         )
         changed.append(new.pk)
+    if not fixed:
+        # Kept seats too: their stop time or coach may have changed.
+        return list(Seat.objects.filter(trip=trip).values_list("pk", flat=True))
     return changed
+
+
+class TripsChanged(Exception):
+    """A coordinator locked, boarded, departed or cancelled a trip while the plan computed."""
+
+
+PLAN_ATTEMPTS = 3
 
 
 def plan_execute(*, plan_id: int) -> None:
@@ -245,17 +283,26 @@ def plan_execute(*, plan_id: int) -> None:
         return
     started = _time.perf_counter()
     try:
-        riders, matches = _riders(plan)
-        existing = _existing()
-        # The plan's coach types, plus those of trips it must keep as they are.
-        coach_keys = set(plan.parameters["coach_types"]) | {t.coach for t in existing}
-        coach_types = [
-            core.CoachType(c.key, c.seats, c.cost)
-            for c in CoachType.objects.filter(key__in=coach_keys)
-        ]
-        result = core.plan_transfers(riders, _points(), core_params(plan), coach_types, existing)
-        with transaction.atomic():
-            changed_seats = _write_plan(plan, result, matches, existing)
+        for attempt in range(1, PLAN_ATTEMPTS + 1):
+            riders, matches = _riders(plan)
+            existing = _existing()
+            # The plan's coach types, plus those of trips it must keep as they are.
+            coach_keys = set(plan.parameters["coach_types"]) | {t.coach for t in existing}
+            coach_types = [
+                core.CoachType(c.key, c.seats, c.cost)
+                for c in CoachType.objects.filter(key__in=coach_keys)
+            ]
+            result = core.plan_transfers(
+                riders, _points(), core_params(plan), coach_types, existing
+            )
+            try:
+                with transaction.atomic():
+                    changed_seats = _write_plan(plan, result, matches, existing)
+                break
+            except TripsChanged:
+                if attempt == PLAN_ATTEMPTS:
+                    raise
+                logger.info("transfer plan %s: trips changed while planning, again", plan_id)
     except Exception as exc:
         logger.exception("transfer plan %s failed", plan_id)
         job_fail(TransferPlan, plan_id, f"{type(exc).__name__}: {exc}")
@@ -292,6 +339,12 @@ def _write_plan(
         t.pk: t
         for t in Trip.objects.select_for_update().filter(pk__in=[int(e.id) for e in existing])
     }
+    # The plan was computed from a snapshot: a trip that changed state since (locked,
+    # boarded, cancelled...) would be written as what it was. Plan again instead.
+    for e in existing:
+        trip = trips_by_id.get(int(e.id))
+        if trip is None or trip.state != e.status:
+            raise TripsChanged(f"trip {e.id} changed while planning")
     changed: list[int] = []
     kept: set[int] = set()
     for result_trip in sorted(result.trips, key=lambda t: (t.departure, t.key)):

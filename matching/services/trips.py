@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -24,6 +26,8 @@ from matching.models import Notification, Seat, Trip, TripEvent
 from matching.sms import SmsError, backend
 from matching.transfer_models import TripState
 from workers.models import Laborer, LaborerStatus, StatusEvent
+
+logger = logging.getLogger(__name__)
 
 ALLOWED = {
     "lock": ({TripState.PLANNED}, TripState.LOCKED),
@@ -36,7 +40,13 @@ ALLOWED = {
 
 
 def _locked_trip(trip_id: int, action: str) -> Trip:
-    trip = Trip.objects.select_for_update().get(pk=trip_id)
+    try:
+        trip = Trip.objects.select_for_update().get(pk=trip_id)
+    except Trip.DoesNotExist:
+        # A plan committed between reading the trip and locking it, and dropped it.
+        raise ApplicationError(
+            "This trip no longer exists: a new plan replaced it.", status=404
+        ) from None
     sources, _target = ALLOWED[action]
     if trip.state not in sources:
         allowed = " or ".join(sorted(sources))
@@ -259,34 +269,62 @@ def seat_signature(seat: Seat) -> str:
 
 
 def notify_seats(seat_ids: Iterable[int]) -> int:
-    """Record and send a message for every seat given or changed; returns messages sent."""
-    seats = (
+    """Record and send a message for every seat whose rider was last told something else
+    (or nothing yet); returns the messages sent. Asking twice sends nothing new."""
+    seats = list(
         Seat.objects.filter(pk__in=list(seat_ids))
         .select_related("laborer", "trip__coach_type", "pickup__township", "dropoff__destination")
         .order_by("pk")
     )
-    sms = backend()
-    sent = 0
-    for seat in seats:
-        signature = seat_signature(seat)
-        message = seat_message(seat)
-        try:
-            with transaction.atomic():
-                note = Notification.objects.create(
+    if not seats:
+        return 0
+    laborer_ids = sorted({seat.laborer_id for seat in seats})
+    with transaction.atomic():
+        # Locked laborer rows: two runs cannot both decide that the same change is news.
+        list(Laborer.objects.select_for_update().filter(pk__in=laborer_ids).values_list("pk"))
+        last_ids = (
+            Notification.objects.filter(laborer_id__in=laborer_ids)
+            .values("laborer_id")
+            .annotate(last=Max("pk"))
+            .values_list("last", flat=True)
+        )
+        told = dict(
+            Notification.objects.filter(pk__in=list(last_ids)).values_list(
+                "laborer_id", "signature"
+            )
+        )
+        notes = []
+        for seat in seats:
+            signature = seat_signature(seat)
+            if told.get(seat.laborer_id) == signature:
+                continue  # the rider already knows this seat
+            told[seat.laborer_id] = signature
+            notes.append(
+                Notification(
                     laborer=seat.laborer,
                     trip=seat.trip,
                     signature=signature,
                     phone=seat.laborer.phone,
-                    message=message,
+                    message=seat_message(seat),
                     backend=settings.SMS_BACKEND,
                 )
-        except IntegrityError:
-            continue  # this exact seat was announced before
+            )
+        Notification.objects.bulk_create(notes)
+    sms = backend()
+    sent = 0
+    for note in notes:
         try:
-            sms.send(seat.laborer.phone, message)
+            sms.send(note.phone, note.message)
         except SmsError as exc:
-            Notification.objects.filter(pk=note.pk).update(error=str(exc)[:200])
+            error = str(exc)
+        except Exception as exc:
+            # A gateway client failing in its own way must not fail the plan that seated
+            # the riders (their seats are already written): keep the reason on the message.
+            logger.exception("SMS backend failed on notification %s", note.pk)
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            Notification.objects.filter(pk=note.pk).update(sent=True)
+            sent += 1
             continue
-        Notification.objects.filter(pk=note.pk).update(sent=True)
-        sent += 1
+        Notification.objects.filter(pk=note.pk).update(error=error[:200])
     return sent
