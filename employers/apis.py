@@ -26,6 +26,7 @@ from employers.services import (
     vacancy_update,
 )
 from jobmatch.api.permissions import ALL_ROLES, RolePermission, roles
+from jobmatch.api.views import InputOutputSerializersMixin
 from jobmatch.models import Role
 
 
@@ -54,9 +55,10 @@ class EmployerPermission(RolePermission):
     ),
     destroy=extend_schema(responses={204: None}),
 )
-class EmployerApi(viewsets.ModelViewSet):
+class EmployerApi(InputOutputSerializersMixin, viewsets.ModelViewSet):
     permission_classes = [EmployerPermission]
     serializer_class = EmployerOutputSerializer
+    input_serializer_class = EmployerInputSerializer
     search_fields = ["name", "^uscc"]
     filterset_fields: list[str] = []
 
@@ -90,7 +92,7 @@ class EmployerApi(viewsets.ModelViewSet):
     partial_update=extend_schema(request=VacancyInputSerializer, responses=VacancyOutputSerializer),
     destroy=extend_schema(responses={204: None}),
 )
-class VacancyApi(viewsets.ModelViewSet):
+class VacancyApi(InputOutputSerializersMixin, viewsets.ModelViewSet):
     """Everyone reads vacancies (employers only their own); employers post their own,
     coordinators and admins post for any employer."""
 
@@ -98,6 +100,7 @@ class VacancyApi(viewsets.ModelViewSet):
         roles(read=ALL_ROLES, write={Role.EMPLOYER, Role.COORDINATOR, Role.ADMIN})
     ]
     serializer_class = VacancyOutputSerializer
+    input_serializer_class = VacancyInputSerializer
     filterset_class = VacancyFilter
     search_fields = ["title"]
 

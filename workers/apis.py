@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from jobmatch.api.permissions import STAFF_ROLES, county_scope, roles
+from jobmatch.api.views import InputOutputSerializersMixin
 from jobmatch.models import Role
 from jobmatch.privacy import log_request_full_read
 from workers import imports
@@ -65,7 +66,7 @@ def laborer_data(request: Request, laborers: Any, *, many: bool) -> Any:
     partial_update=extend_schema(request=LaborerInputSerializer, responses=LaborerOutputSerializer),
     destroy=extend_schema(responses={204: None}),
 )
-class LaborerApi(viewsets.ModelViewSet):
+class LaborerApi(InputOutputSerializersMixin, viewsets.ModelViewSet):
     """Caseworkers write the laborers of their counties; staff read; employers never.
 
     ID numbers and phones are shown in full only to the laborer's caseworkers,
@@ -74,6 +75,7 @@ class LaborerApi(viewsets.ModelViewSet):
 
     permission_classes = [roles(read=STAFF_ROLES, write={Role.CASEWORKER})]
     serializer_class = LaborerOutputSerializer
+    input_serializer_class = LaborerInputSerializer
     filterset_class = LaborerFilter
     search_fields = ["name", "^id_number", "^phone"]
     personal_search_fields = ("^id_number", "^phone")
@@ -180,11 +182,12 @@ class LaborerApi(viewsets.ModelViewSet):
     ),
     destroy=extend_schema(responses={204: None}),
 )
-class HouseholdApi(viewsets.ModelViewSet):
+class HouseholdApi(InputOutputSerializersMixin, viewsets.ModelViewSet):
     """Households whose members are placed and carried together."""
 
     permission_classes = [roles(read=STAFF_ROLES, write={Role.CASEWORKER})]
     serializer_class = HouseholdOutputSerializer
+    input_serializer_class = HouseholdInputSerializer
     filter_backends: list = []
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
