@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from django.utils import timezone
@@ -9,6 +10,7 @@ from jobmatch import vocabulary
 from jobmatch.api.serializers import StrictInputSerializer
 from jobmatch.identifiers import age_on, mask_phone, mask_resident_id
 from jobmatch.models import Role
+from matching.core.types import Policy
 from matching.models import Match, MatchingPolicy, MatchingRun, MatchStatus
 from workers.models import Laborer
 
@@ -160,11 +162,34 @@ class MatchStatusQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=MatchStatus.choices)
 
 
+def _policy_weight_fields() -> dict[str, serializers.Field]:
+    """One optional field per policy value, typed like the core's `Policy` defaults."""
+    out: dict[str, serializers.Field] = {}
+    for f in dataclass_fields(Policy):
+        if isinstance(f.default, float):
+            out[f.name] = serializers.FloatField(required=False, min_value=0, max_value=1000)
+        else:
+            out[f.name] = serializers.IntegerField(required=False, min_value=0, max_value=1000)
+    return out
+
+
+MatchingPolicyWeightsSerializer = type(
+    "MatchingPolicyWeightsSerializer", (StrictInputSerializer,), _policy_weight_fields()
+)
+
+
 class MatchingPolicyUpdateSerializer(StrictInputSerializer):
+    """Values not given keep those of the current version; the core checks the whole."""
+
     read_only_names = frozenset({"version", "created_at"})
 
-    weights = serializers.DictField(child=serializers.JSONField(), allow_empty=False)
+    weights = MatchingPolicyWeightsSerializer()
     note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+    def validate_weights(self, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise serializers.ValidationError("Give at least one value to change.")
+        return value
 
 
 def employer_view_of(explanation: dict[str, Any], score: int) -> tuple[int, dict[str, Any]]:

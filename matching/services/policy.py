@@ -34,12 +34,6 @@ def policy_core(policy: MatchingPolicy) -> Policy:
 def policy_update(*, actor: User, weights: dict[str, Any], note: str = "") -> MatchingPolicy:
     """Save a new version; values not given keep those of the current version."""
     current = policy_current()
-    unknown = sorted(set(weights) - set(Policy().to_dict()))
-    if unknown:
-        raise ApplicationError(
-            f"weights: unknown key {unknown[0]!r}.",
-            {"weights": [f"Unknown key {k!r}." for k in unknown]},
-        )
     merged = {**current.weights, **weights}
     try:
         policy = Policy.from_dict(merged)
