@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import time as _time
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils import timezone
 
 from jobmatch.api.errors import ApplicationError, Conflict
+from jobmatch.bulk import writer_for_connection
 from jobmatch.models import Destination, Township, User
 from matching.core import transfers as core
 from matching.models import CoachType, Match, MatchStatus, Seat, TransferPlan, Trip, TripStop
@@ -98,36 +101,54 @@ def _points() -> list[core.Point]:
     return [core.Point(code, lat, lng) for code, lat, lng in [*townships, *destinations]]
 
 
-def _riders(plan: TransferPlan) -> tuple[list[core.Rider], dict[int, Match]]:
+@dataclass(frozen=True, slots=True)
+class RiderRow:
+    """What writing a seat needs to know of a rider (an accepted match)."""
+
+    laborer_id: int
+    township: str
+    dropoff: str
+
+
+def _riders(plan: TransferPlan) -> tuple[list[core.Rider], dict[int, RiderRow]]:
     """Accepted matches whose laborer still needs a coach: no seat on a fixed trip, not yet
-    travelled (statuses matched or scheduled)."""
-    matches = list(
+    travelled (statuses matched or scheduled). Read as plain values: a season is 36,500."""
+    rows = (
         Match.objects.filter(
             status=MatchStatus.ACCEPTED,
             laborer__status__in=[LaborerStatus.MATCHED, LaborerStatus.SCHEDULED],
         )
         .exclude(seat__trip__state__in=FIXED_TRIP_STATES)
-        .select_related("laborer__household", "vacancy__destination")
         .order_by("id")
+        .values_list(
+            "id",
+            "laborer_id",
+            "laborer__county_id",
+            "laborer__township_id",
+            "laborer__available_from",
+            "laborer__household_id",
+            "vacancy__destination_id",
+            "vacancy__destination__city_id",
+            "vacancy__start_date",
+        )
     )
-    riders = []
-    for m in matches:
-        lab = m.laborer
-        household = lab.household_id
+    riders, by_id = [], {}
+    for mid, lab, county, township, available, household, dropoff, city, start in rows:
         riders.append(
             core.Rider(
-                id=m.pk,
-                laborer_id=lab.pk,
-                county=lab.county_id,
-                pickup=lab.township_id,
-                dropoff=m.vacancy.destination_id,
-                city=m.vacancy.destination.city_id,
-                earliest_departure=max(lab.available_from, plan.from_date),
-                start_date=m.vacancy.start_date,
+                id=mid,
+                laborer_id=lab,
+                county=county,
+                pickup=township,
+                dropoff=dropoff,
+                city=city,
+                earliest_departure=max(available, plan.from_date),
+                start_date=start,
                 household=f"h{household}" if household else None,
             )
         )
-    return riders, {m.pk: m for m in matches}
+        by_id[mid] = RiderRow(laborer_id=lab, township=township, dropoff=dropoff)
+    return riders, by_id
 
 
 def _existing() -> list[core.ExistingTrip]:
@@ -206,68 +227,30 @@ def _night_stop_json(trip: core.Trip) -> list[dict[str, Any]]:
     ]
 
 
-def _write_trip(
-    plan: TransferPlan, result_trip: core.Trip, existing: Trip | None, matches: dict[int, Match]
-) -> list[int]:
-    """Create or update one trip with its stops and seats; returns the ids of the seats whose
-    rider may have something new to be told (`notify_seats` skips what they already know)."""
-    fixed = existing is not None and existing.state in FIXED_TRIP_STATES
-    if fixed:
-        trip = existing  # schedule and stops stay exactly as they are; only empty seats fill
-        stops = {(s.kind, s.point_code): s for s in trip.stops.all()}
-    else:
-        trip = Trip(plan=plan) if existing is None else existing
-        trip.plan = plan
-        trip.coach_type_id = result_trip.coach.key
-        trip.seats = result_trip.coach.seats
-        trip.county_id = result_trip.county
-        trip.city_id = result_trip.city
-        trip.departure = result_trip.departure
-        trip.arrival = result_trip.arrival
-        trip.night_stop = _night_stop_json(result_trip)
-        trip.save()
-        stops = _sync_stops(trip, result_trip)
-    seats = {seat.match_id: seat for seat in Seat.objects.filter(trip=trip)}
-    wanted = result_trip.seats
-    changed: list[int] = []
-    # Seats of riders no longer on this trip go first, so their numbers can be reused. A
-    # fixed trip loses nobody: its riders are not even riders of this plan.
-    gone = [seat.pk for mid, seat in seats.items() if mid not in wanted and not fixed]
-    moved = [
-        seat.pk
-        for mid, seat in seats.items()
-        if mid in wanted and seat.number != wanted[mid] and not fixed
-    ]
-    Seat.objects.filter(pk__in=gone + moved).delete()
-    rider_stop = {}
-    for stop in result_trip.stops:
-        for rid in stop.riders:
-            rider_stop.setdefault(rid, {})[stop.kind] = stop.point
-    for mid, number in sorted(wanted.items()):
-        seat = seats.get(mid)
-        if seat is not None and seat.pk not in moved:
-            continue
-        if mid not in matches:
-            continue  # a rider already seated on this fixed trip
-        match = matches[mid]
-        points = rider_stop.get(mid, {})
-        pickup = stops[(core.PICKUP, points.get(core.PICKUP, match.laborer.township_id))]
-        dropoff = stops[(core.DROPOFF, points.get(core.DROPOFF, match.vacancy.destination_id))]
-        # A rider may hold a seat on another (planned) trip that this plan moved them from.
-        Seat.objects.filter(match_id=mid).exclude(trip=trip).delete()
-        new = Seat.objects.create(
+def _trip_fields(trip: Trip, plan: TransferPlan, result_trip: core.Trip) -> None:
+    trip.plan = plan
+    trip.updated_at = timezone.now()  # bulk_update leaves auto_now fields alone
+    trip.coach_type_id = result_trip.coach.key
+    trip.seats = result_trip.coach.seats
+    trip.county_id = result_trip.county
+    trip.city_id = result_trip.city
+    trip.departure = result_trip.departure
+    trip.arrival = result_trip.arrival
+    trip.night_stop = _night_stop_json(result_trip)
+
+
+def _new_stops(trip: Trip, result_trip: core.Trip) -> list[TripStop]:
+    return [
+        TripStop(
             trip=trip,
-            number=number,
-            match_id=mid,
-            laborer_id=match.laborer_id,
-            pickup=pickup,
-            dropoff=dropoff,
+            order=order,
+            kind=s.kind,
+            township_id=s.point if s.kind == core.PICKUP else None,
+            destination_id=s.point if s.kind == core.DROPOFF else None,
+            eta=s.eta,
         )
-        changed.append(new.pk)
-    if not fixed:
-        # Kept seats too: their stop time or coach may have changed.
-        return list(Seat.objects.filter(trip=trip).values_list("pk", flat=True))
-    return changed
+        for order, s in enumerate(result_trip.stops, start=1)
+    ]
 
 
 class TripsChanged(Exception):
@@ -332,9 +315,16 @@ def plan_execute(*, plan_id: int) -> None:
 def _write_plan(
     plan: TransferPlan,
     result: core.Plan,
-    matches: dict[int, Match],
+    matches: dict[int, RiderRow],
     existing: list[core.ExistingTrip],
 ) -> list[int]:
+    """Write the plan in bulk; returns the ids of the seats whose rider may have something
+    new to be told (`notify_seats` skips what they already know).
+
+    Kept trips keep their rows, their stops' rows where the point is still served, and
+    the seat rows of riders whose seat did not change; fixed trips (locked and later) keep
+    everything and only gain riders in their empty seats.
+    """
     trips_by_id = {
         t.pk: t
         for t in Trip.objects.select_for_update().filter(pk__in=[int(e.id) for e in existing])
@@ -345,24 +335,119 @@ def _write_plan(
         trip = trips_by_id.get(int(e.id))
         if trip is None or trip.state != e.status:
             raise TripsChanged(f"trip {e.id} changed while planning")
-    changed: list[int] = []
-    kept: set[int] = set()
+
+    # Trips: kept ones updated in place, new ones created, dropped ones deleted below.
+    placed: list[tuple[core.Trip, Trip, bool]] = []  # (planned trip, row, fixed)
+    new_trips: list[tuple[core.Trip, Trip]] = []
     for result_trip in sorted(result.trips, key=lambda t: (t.departure, t.key)):
         old = trips_by_id.get(int(result_trip.kept_from)) if result_trip.kept_from else None
-        if old is not None:
-            kept.add(old.pk)
-        changed += _write_trip(plan, result_trip, old, matches)
-    # Planned trips the new plan does not keep are dropped; their riders were re-seated or
-    # are unseated now.
+        if old is not None and old.state in FIXED_TRIP_STATES:
+            placed.append((result_trip, old, True))
+        elif old is not None:
+            _trip_fields(old, plan, result_trip)
+            placed.append((result_trip, old, False))
+        else:
+            row = Trip()
+            _trip_fields(row, plan, result_trip)
+            new_trips.append((result_trip, row))
+    kept_planned = [row for _, row, fixed in placed if not fixed]
+    Trip.objects.bulk_update(
+        kept_planned,
+        [
+            "plan",
+            "coach_type",
+            "seats",
+            "county",
+            "city",
+            "departure",
+            "arrival",
+            "night_stop",
+            "updated_at",
+        ],
+        batch_size=500,
+    )
+    Trip.objects.bulk_create([row for _, row in new_trips], batch_size=1000)
+    TripStop.objects.bulk_create(
+        [stop for result_trip, row in new_trips for stop in _new_stops(row, result_trip)],
+        batch_size=2000,
+    )
+    placed += [(result_trip, row, False) for result_trip, row in new_trips]
+    kept = {row.pk for _, row, _ in placed}
     dropped = [
         pk for pk, t in trips_by_id.items() if pk not in kept and t.state == TripState.PLANNED
     ]
+
+    # Stops of every placed trip, keyed by (trip, kind, point).
+    for result_trip, row, fixed in placed:
+        if not fixed and row.pk in trips_by_id:
+            _sync_stops(row, result_trip)  # a no-op unless the kept trip's itinerary changed
+    stops: dict[tuple[int, str, str], int] = {}
+    for stop in TripStop.objects.filter(trip_id__in=list(kept)).values(
+        "pk", "trip_id", "kind", "township_id", "destination_id"
+    ):
+        point = stop["township_id"] or stop["destination_id"]
+        stops[(stop["trip_id"], stop["kind"], point)] = stop["pk"]
+
+    # Seats wanted for this plan's riders (a fixed trip's own riders are not riders here).
+    wanted: dict[
+        int, tuple[int, int, int, int, int]
+    ] = {}  # match -> (trip, number, laborer, pickup, dropoff)
+    for result_trip, row, _fixed in placed:
+        points: dict[int, dict[str, str]] = {}
+        for stop in result_trip.stops:
+            for rid in stop.riders:
+                points.setdefault(rid, {})[stop.kind] = stop.point
+        for mid, number in result_trip.seats.items():
+            match = matches.get(mid)
+            if match is None:
+                continue
+            at = points.get(mid, {})
+            pickup = stops[(row.pk, core.PICKUP, at.get(core.PICKUP, match.township))]
+            dropoff = stops[(row.pk, core.DROPOFF, at.get(core.DROPOFF, match.dropoff))]
+            wanted[mid] = (row.pk, number, match.laborer_id, pickup, dropoff)
+    # Current seats of this plan's riders, and every seat on the kept trips that may change
+    # (a rider who is no longer a rider, e.g. whose match was withdrawn, loses the seat).
+    flexible = [row.pk for _, row, fixed in placed if not fixed and row.pk in trips_by_id]
+    seat_fields = ("pk", "match_id", "trip_id", "number", "laborer_id", "pickup_id", "dropoff_id")
+    current = {
+        seat["match_id"]: seat
+        for seat in Seat.objects.filter(
+            Q(match_id__in=list(matches)) | Q(trip_id__in=flexible)
+        ).values(*seat_fields)
+    }
+    unchanged = {
+        mid
+        for mid, seat in current.items()
+        if wanted.get(mid)
+        == (
+            seat["trip_id"],
+            seat["number"],
+            seat["laborer_id"],
+            seat["pickup_id"],
+            seat["dropoff_id"],
+        )
+    }
+    # Changed and vacated seats go first: numbers and riders are unique.
+    Seat.objects.filter(
+        pk__in=[seat["pk"] for mid, seat in current.items() if mid not in unchanged]
+    ).delete()
     Seat.objects.filter(trip_id__in=dropped).delete()
     TripStop.objects.filter(trip_id__in=dropped).delete()
     Trip.objects.filter(pk__in=dropped).delete()
-    seated_laborers = set(
-        Seat.objects.filter(match_id__in=list(matches)).values_list("laborer_id", flat=True)
+    new_seats = [(mid, *seat) for mid, seat in sorted(wanted.items()) if mid not in unchanged]
+    writer = writer_for_connection()
+    created = writer.reserve_ids(Seat, len(new_seats)).tolist()
+    writer.write(
+        Seat,
+        ["id", "trip_id", "number", "match_id", "laborer_id", "pickup_id", "dropoff_id"],
+        [
+            (sid, t, n, mid, lab, p, d)
+            for sid, (mid, t, n, lab, p, d) in zip(created, new_seats, strict=True)
+        ],
     )
+    writer.finish([Seat])
+
+    seated_laborers = {lab for _, _, lab, _, _ in wanted.values()}
     unseated_laborers = {m.laborer_id for m in matches.values()} - seated_laborers
     set_laborer_statuses(
         seated_laborers,
@@ -378,4 +463,9 @@ def _write_plan(
         f"plan {plan.pk}: no seat",
         only_from=[LaborerStatus.SCHEDULED],
     )
-    return changed
+    # Every seat of a non-fixed trip may carry news (its stop time or coach may have
+    # changed); on a fixed trip only the newly filled seats do.
+    changeable = [row.pk for _, row, fixed in placed if not fixed]
+    news = set(Seat.objects.filter(trip_id__in=changeable).values_list("pk", flat=True))
+    news.update(created)
+    return sorted(news)

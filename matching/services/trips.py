@@ -13,6 +13,8 @@ import hashlib
 import io
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -21,6 +23,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from jobmatch.api.errors import ApplicationError, Conflict
+from jobmatch.bulk import writer_for_connection
 from jobmatch.models import User
 from matching.models import Notification, Seat, Trip, TripEvent
 from matching.sms import SmsError, backend
@@ -76,13 +79,14 @@ def set_laborer_statuses(
     rows = list(qs.values_list("pk", "status"))
     if not rows:
         return 0
-    StatusEvent.objects.bulk_create(
-        [
-            StatusEvent(
-                laborer_id=pk, from_status=status, to_status=to_status, actor=actor, note=note[:200]
-            )
-            for pk, status in rows
-        ]
+    # A plan moves tens of thousands of laborers at once: COPY on PostgreSQL.
+    writer = writer_for_connection()
+    now = timezone.now()
+    actor_id = actor.pk if actor is not None else None
+    writer.write(
+        StatusEvent,
+        ["laborer_id", "from_status", "to_status", "actor_id", "note", "at"],
+        [(pk, status, to_status, actor_id, note[:200], now) for pk, status in rows],
     )
     return Laborer.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=to_status)
 
@@ -243,39 +247,80 @@ def manifest_xlsx(trip: Trip) -> tuple[bytes, list[int]]:
     return out.getvalue(), ids
 
 
-def seat_message(seat: Seat) -> str:
-    trip = seat.trip
-    pickup_time = timezone.localtime(seat.pickup.eta)
-    contact = settings.TRANSFER_CONTACT
-    return (
-        f"【百色就业】{seat.laborer.name}您好：您已安排乘坐点对点免费专车，"
-        f"{pickup_time.month}月{pickup_time.day}日{pickup_time:%H:%M}在{seat.pickup.township.name}上车，"
-        f"车次{trip.pk}（{trip.coach_type.name}），座位{seat.number}号，"
-        f"前往{seat.dropoff.destination.name}。联系人：{contact}。"
+@dataclass(frozen=True, slots=True)
+class SeatNews:
+    """What a rider is told about a seat, read as plain values (a plan has 36,500)."""
+
+    seat_id: int
+    laborer_id: int
+    name: str
+    phone: str
+    trip_id: int
+    number: int
+    coach_key: str
+    coach_name: str
+    township: str
+    township_name: str
+    pickup_eta: datetime
+    destination: str
+    destination_name: str
+
+    def message(self) -> str:
+        pickup_time = timezone.localtime(self.pickup_eta)
+        return (
+            f"【百色就业】{self.name}您好：您已安排乘坐点对点免费专车，"
+            f"{pickup_time.month}月{pickup_time.day}日{pickup_time:%H:%M}在{self.township_name}上车，"
+            f"车次{self.trip_id}（{self.coach_name}），座位{self.number}号，"
+            f"前往{self.destination_name}。联系人：{settings.TRANSFER_CONTACT}。"
+        )
+
+    def signature(self) -> str:
+        """What the laborer must be told: a change in any of these is a new message."""
+        parts = [
+            str(self.trip_id),
+            str(self.number),
+            self.township,
+            self.pickup_eta.isoformat(),
+            self.destination,
+            self.coach_key,
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def seat_news(seat_ids: Iterable[int]) -> list[SeatNews]:
+    rows = (
+        Seat.objects.filter(pk__in=list(seat_ids))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "laborer_id",
+            "laborer__name",
+            "laborer__phone",
+            "trip_id",
+            "number",
+            "trip__coach_type_id",
+            "trip__coach_type__name",
+            "pickup__township_id",
+            "pickup__township__name",
+            "pickup__eta",
+            "dropoff__destination_id",
+            "dropoff__destination__name",
+        )
     )
+    return [SeatNews(*row) for row in rows]
 
 
-def seat_signature(seat: Seat) -> str:
-    """What the laborer must be told: a change in any of these is a new message."""
-    parts = [
-        str(seat.trip_id),
-        str(seat.number),
-        seat.pickup.township_id or "",
-        seat.pickup.eta.isoformat(),
-        seat.dropoff.destination_id or "",
-        seat.trip.coach_type_id,
-    ]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    pk: int
+    phone: str
+    message: str
 
 
 def notify_seats(seat_ids: Iterable[int]) -> int:
     """Record and send a message for every seat whose rider was last told something else
     (or nothing yet); returns the messages sent. Asking twice sends nothing new."""
-    seats = list(
-        Seat.objects.filter(pk__in=list(seat_ids))
-        .select_related("laborer", "trip__coach_type", "pickup__township", "dropoff__destination")
-        .order_by("pk")
-    )
+    seats = seat_news(seat_ids)
     if not seats:
         return 0
     laborer_ids = sorted({seat.laborer_id for seat in seats})
@@ -293,25 +338,33 @@ def notify_seats(seat_ids: Iterable[int]) -> int:
                 "laborer_id", "signature"
             )
         )
-        notes = []
+        fresh = []
         for seat in seats:
-            signature = seat_signature(seat)
+            signature = seat.signature()
             if told.get(seat.laborer_id) == signature:
                 continue  # the rider already knows this seat
             told[seat.laborer_id] = signature
-            notes.append(
-                Notification(
-                    laborer=seat.laborer,
-                    trip=seat.trip,
-                    signature=signature,
-                    phone=seat.laborer.phone,
-                    message=seat_message(seat),
-                    backend=settings.SMS_BACKEND,
-                )
-            )
-        Notification.objects.bulk_create(notes)
+            fresh.append((seat, signature, seat.message()))
+        writer = writer_for_connection()
+        ids = writer.reserve_ids(Notification, len(fresh)).tolist()
+        now = timezone.now()
+        writer.write(
+            Notification,
+            ["id", "laborer_id", "trip_id", "signature", "phone", "message", "backend", "sent",
+             "error", "created_at"],
+            [
+                (nid, seat.laborer_id, seat.trip_id, signature, seat.phone, message,
+                 settings.SMS_BACKEND, False, "", now)
+                for nid, (seat, signature, message) in zip(ids, fresh, strict=True)
+            ],
+        )  # fmt: skip
+        writer.finish([Notification])
+    notes = [
+        _Outgoing(pk=nid, phone=seat.phone, message=message)
+        for nid, (seat, _signature, message) in zip(ids, fresh, strict=True)
+    ]
     sms = backend()
-    sent = 0
+    sent_ids: list[int] = []
     for note in notes:
         try:
             sms.send(note.phone, note.message)
@@ -323,8 +376,9 @@ def notify_seats(seat_ids: Iterable[int]) -> int:
             logger.exception("SMS backend failed on notification %s", note.pk)
             error = f"{type(exc).__name__}: {exc}"
         else:
-            Notification.objects.filter(pk=note.pk).update(sent=True)
-            sent += 1
+            sent_ids.append(note.pk)
             continue
         Notification.objects.filter(pk=note.pk).update(error=error[:200])
-    return sent
+    for start in range(0, len(sent_ids), 5000):
+        Notification.objects.filter(pk__in=sent_ids[start : start + 5000]).update(sent=True)
+    return len(sent_ids)
