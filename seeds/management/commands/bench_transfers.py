@@ -148,13 +148,34 @@ class Command(BaseCommand):
         employer_of = dict(zip(dropoffs, employer_ids.tolist(), strict=True))
         writer.write(
             Employer,
-            ["id", "name", "uscc", "destination_id", "address", "contact_name", "contact_phone",
-             "verified", "created_at", "updated_at"],
             [
-                (eid, f"基准测试工厂{code}", _uscc(taken + i + 1, code[:6]), code, "", "", "", True, now, now)
+                "id",
+                "name",
+                "uscc",
+                "destination_id",
+                "address",
+                "contact_name",
+                "contact_phone",
+                "verified",
+                "created_at",
+                "updated_at",
+            ],
+            [
+                (
+                    eid,
+                    f"基准测试工厂{code}",
+                    _uscc(taken + i + 1, code[:6]),
+                    code,
+                    "",
+                    "",
+                    "",
+                    True,
+                    now,
+                    now,
+                )
                 for i, (code, eid) in enumerate(employer_of.items())
             ],
-        )  # fmt: skip
+        )
         groups: dict[tuple[str, date], int] = {}
         for r in season.riders:
             groups[(r.dropoff, r.start_date)] = groups.get((r.dropoff, r.start_date), 0) + 1
@@ -163,15 +184,50 @@ class Command(BaseCommand):
         vacancy_of = dict(zip(keys, vacancy_ids.tolist(), strict=True))
         writer.write(
             Vacancy,
-            ["id", "employer_id", "title", "occupation_id", "openings", "openings_left", "wage_min",
-             "wage_max", "destination_id", "age_min", "age_max", "start_date", "end_date",
-             "accommodation", "meals", "status", "created_at", "updated_at"],
             [
-                (vid, employer_of[code], "普工", "electronics_operator", groups[(code, start)], 0,
-                 4500, 6500, code, 16, 60, start, None, True, True, VacancyStatus.FILLED, now, now)
+                "id",
+                "employer_id",
+                "title",
+                "occupation_id",
+                "openings",
+                "openings_left",
+                "wage_min",
+                "wage_max",
+                "destination_id",
+                "age_min",
+                "age_max",
+                "start_date",
+                "end_date",
+                "accommodation",
+                "meals",
+                "status",
+                "created_at",
+                "updated_at",
+            ],
+            [
+                (
+                    vid,
+                    employer_of[code],
+                    "普工",
+                    "electronics_operator",
+                    groups[(code, start)],
+                    0,
+                    4500,
+                    6500,
+                    code,
+                    16,
+                    60,
+                    start,
+                    None,
+                    True,
+                    True,
+                    VacancyStatus.FILLED,
+                    now,
+                    now,
+                )
                 for (code, start), vid in vacancy_of.items()
             ],
-        )  # fmt: skip
+        )
         household_keys = sorted({r.household for r in season.riders if r.household})
         household_ids = writer.reserve_ids(Household, len(household_keys))
         household_of = dict(zip(household_keys, household_ids.tolist(), strict=True))
@@ -188,26 +244,82 @@ class Command(BaseCommand):
             birth = date(1985, 1, 1) + timedelta(days=n // 500)
             first17 = f"{r.county}{birth:%Y%m%d}{(n % 500) * 2 + 1:03d}"
             rows.append(
-                (lid, f"乘客{n}", first17 + resident_id_check_character(first17), "male", birth, False,
-                 f"139{n:08d}", r.county, r.pickup, "", None, r.earliest_departure,
-                 household_of.get(r.household), False, False, False, True, LaborerStatus.MATCHED,
-                 now, now)
-            )  # fmt: skip
+                (
+                    lid,
+                    f"乘客{n}",
+                    first17 + resident_id_check_character(first17),
+                    "male",
+                    birth,
+                    False,
+                    f"139{n:08d}",
+                    r.county,
+                    r.pickup,
+                    "",
+                    None,
+                    r.earliest_departure,
+                    household_of.get(r.household),
+                    False,
+                    False,
+                    False,
+                    True,
+                    LaborerStatus.MATCHED,
+                    now,
+                    now,
+                )
+            )
         writer.write(
             Laborer,
-            ["id", "name", "id_number", "gender", "birth_date", "from_outside_baise", "phone",
-             "county_id", "township_id", "village", "min_monthly_wage", "available_from",
-             "household_id", "poverty_alleviated", "monitored_household", "employment_difficulty",
-             "consent_to_share", "status", "created_at", "updated_at"],
+            [
+                "id",
+                "name",
+                "id_number",
+                "gender",
+                "birth_date",
+                "from_outside_baise",
+                "phone",
+                "county_id",
+                "township_id",
+                "village",
+                "min_monthly_wage",
+                "available_from",
+                "household_id",
+                "poverty_alleviated",
+                "monitored_household",
+                "employment_difficulty",
+                "consent_to_share",
+                "status",
+                "created_at",
+                "updated_at",
+            ],
             rows,
-        )  # fmt: skip
+        )
         match_ids = writer.reserve_ids(Match, len(season.riders))
         writer.write(
             Match,
-            ["id", "laborer_id", "vacancy_id", "score", "explanation", "status", "created_at", "updated_at"],
             [
-                (mid, lid, vacancy_of[(r.dropoff, r.start_date)], 70, "{}", MatchStatus.ACCEPTED, now, now)
-                for r, lid, mid in zip(season.riders, laborer_ids.tolist(), match_ids.tolist(), strict=True)
+                "id",
+                "laborer_id",
+                "vacancy_id",
+                "score",
+                "explanation",
+                "status",
+                "created_at",
+                "updated_at",
             ],
-        )  # fmt: skip
+            [
+                (
+                    mid,
+                    lid,
+                    vacancy_of[(r.dropoff, r.start_date)],
+                    70,
+                    "{}",
+                    MatchStatus.ACCEPTED,
+                    now,
+                    now,
+                )
+                for r, lid, mid in zip(
+                    season.riders, laborer_ids.tolist(), match_ids.tolist(), strict=True
+                )
+            ],
+        )
         writer.finish([Employer, Vacancy, Household, Laborer, Match])
