@@ -1,0 +1,144 @@
+"""BENCHMARKS.md from the results of `run_benchmarks`: targets next to what was measured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ok(passed: bool | None) -> str:
+    if passed is None:
+        return "n/a"
+    return "met" if passed else "**not met**"
+
+
+def _get(d: dict[str, Any], *path: str, default: Any = None) -> Any:
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return default
+        d = d[key]
+    return d
+
+
+def render(results: dict[str, Any], options: dict[str, Any]) -> str:
+    m = results["machine"]
+    reg = results.get("registry", {})
+    big = results.get("matching", {})
+    small = results.get("matching_small", {})
+    tr = results.get("transfers", {})
+    rows: list[tuple[str, str, str, str]] = []
+
+    imp = _get(reg, "import", "first_import_seconds")
+    rows.append(
+        ("Import a 10,000-row sheet", "< 20 s", f"{imp} s", _ok(imp is not None and imp < 20))
+    )
+    p95 = _get(reg, "list", "p95_ms")
+    rows.append(
+        (
+            f"`GET /api/v1/laborers/?county=` p95, {reg.get('laborers_in_database', '?'):,} laborers",
+            "< 50 ms",
+            f"{p95} ms (p50 {_get(reg, 'list', 'p50_ms')} ms)",
+            _ok(p95 is not None and p95 < 50),
+        )
+    )
+    for label, res, target in (
+        (f"Round, {small.get('laborers_in_database', 0):,} laborers, end to end", small, 10),
+        (f"Round, {big.get('laborers_in_database', 0):,} laborers, end to end", big, 90),
+    ):
+        seconds = _get(res, "round", "seconds_end_to_end")
+        rows.append(
+            (label, f"< {target} s", f"{seconds} s", _ok(seconds is not None and seconds < target))
+        )
+    mem = big.get("peak_memory_mib_after_round")
+    rows.append(
+        (
+            "Round at full scale, peak memory",
+            "< 4 GB",
+            f"{mem} MiB",
+            _ok(mem is not None and mem < 4096),
+        )
+    )
+    gap = _get(big, "round", "gap")
+    gap_text = f"{gap:.3%}" if gap is not None else "?"
+    rows.append(
+        (
+            "Gap to the relaxation's upper bound",
+            "< 0.5%",
+            gap_text,
+            _ok(gap is not None and gap < 0.005),
+        )
+    )
+    solve = _get(big, "round", "stages", "solve")
+    alone = _get(big, "baseline", "ortools_alone_on_candidates_seconds")
+    solve_ok = solve is not None and bool(alone) and solve <= 1.5 * alone
+    rows.append(
+        (
+            "Solve stage vs OR-Tools alone on the graph",
+            "<= 1.5x",
+            f"{solve} s vs {alone} s",
+            _ok(solve_ok),
+        )
+    )
+    ratio = _get(big, "baseline", "round_over_greedy_total_score")
+    rows.append(("Total score, round / first-come greedy", "reported", f"{ratio}", "n/a"))
+    core = tr.get("core", {})
+    trips_text = f"{core.get('trips')} / {core.get('lower_bound_trips')} = {core.get('ratio')}"
+    ratio_ok = core.get("ratio") is not None and core["ratio"] <= 1.03
+    rows.append(("Coaches / lower_bound_trips", "<= 1.03", trips_text, _ok(ratio_ok)))
+    db = tr.get("database", {})
+    plan_s = db.get("plan_seconds_end_to_end")
+    plan_text = f"{plan_s} s (core alone {core.get('seconds')} s)"
+    rows.append(
+        (
+            "Coach plan, end to end in PostgreSQL",
+            "< 30 s",
+            plan_text,
+            _ok(plan_s is not None and plan_s < 30),
+        )
+    )
+    seated_text = f"{core.get('seated')} seated, {core.get('unseated')} with a reason"
+    rows.append(
+        (
+            "Every rider seated or given a reason",
+            "all",
+            seated_text,
+            _ok(core.get("rule_violations") == 0),
+        )
+    )
+
+    out = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python manage.py run_benchmarks --output BENCHMARKS.md` on a",
+        "scratch PostgreSQL database, every benchmark in its own process). Do not edit by hand.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_gib']} GiB",
+        f"- {m['os']}, Python {m['python']}, {m['database']}",
+        f"- measured {m['at']}; whole run {results.get('total_minutes')} minutes",
+        "",
+        "## Targets",
+        "",
+        "| what | target | measured | |",
+        "| --- | --- | --- | --- |",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+        "",
+        "## Details",
+        "",
+    ]
+    for title, key in (
+        ("Registry (`bench_registry`)", "registry"),
+        ("Matching round, small (`bench_matching`)", "matching_small"),
+        ("Matching round, full scale (`bench_matching`)", "matching"),
+        ("Coach planning (`bench_transfers`)", "transfers"),
+    ):
+        res = dict(results.get(key, {}))
+        res.pop("machine", None)
+        out += [f"### {title}", "", "```json", _json(res), "```", ""]
+    return "\n".join(out)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=1, default=str)
