@@ -48,6 +48,18 @@ def render(results: dict[str, Any], options: dict[str, Any]) -> str:
         rows.append(
             (label, f"< {target} s", f"{seconds} s", _ok(seconds is not None and seconds < target))
         )
+    sugg = _get(big, "interactive", "laborer_suggestions_seconds")
+    n_open = _get(big, "interactive", "open_vacancies", default=0)
+    rows.append(
+        (
+            f"A laborer's suggestions, {n_open:,} open vacancies",
+            "< 1 s",
+            f"{sugg} s",
+            _ok(sugg is not None and sugg < 1),
+        )
+    )
+    cand = _get(big, "interactive", "vacancy_candidates_seconds")
+    rows.append(("A vacancy's candidates, whole pool", "reported", f"{cand} s", "n/a"))
     mem = big.get("peak_memory_mib_after_round")
     rows.append(
         (

@@ -18,11 +18,13 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from employers.models import Vacancy
 from matching.core import assignment, scoring
 from matching.models import MatchingRun
 from matching.services.loading import load_laborers, load_vacancies, vocabulary_arrays
 from matching.services.policy import policy_core, policy_current
 from matching.services.rounds import round_execute
+from matching.services.suggestions import laborer_suggestions_compute, vacancy_candidates_compute
 from seeds.bench import emit, machine, peak_memory_mib
 from workers.models import Laborer
 
@@ -73,9 +75,26 @@ class Command(BaseCommand):
             },
             "peak_memory_mib_after_round": peak_memory_mib(),
         }
+        result["interactive"] = self._interactive()
         if options["greedy"] and run.status == "done":
             result["baseline"] = self._baseline(run, policy)
         emit(result, options["json_out"])
+
+    def _interactive(self) -> dict[str, Any]:
+        """What the save hooks' tasks take: one laborer's suggestions against every open
+        vacancy, one vacancy's candidates among every laborer a round could place."""
+        laborer_id = Laborer.objects.order_by("-id").values_list("id", flat=True).first()
+        vacancy = Vacancy.objects.filter(status="open").order_by("-openings_left").first()
+        out: dict[str, Any] = {"open_vacancies": Vacancy.objects.filter(status="open").count()}
+        if laborer_id is not None:
+            t = time.perf_counter()
+            laborer_suggestions_compute(laborer_ids=[laborer_id])
+            out["laborer_suggestions_seconds"] = round(time.perf_counter() - t, 3)
+        if vacancy is not None:
+            t = time.perf_counter()
+            vacancy_candidates_compute(vacancy_id=vacancy.pk)
+            out["vacancy_candidates_seconds"] = round(time.perf_counter() - t, 3)
+        return out
 
     def _baseline(self, run: MatchingRun, policy_row: Any) -> dict[str, Any]:
         """The same pool as the round, first come first served, and OR-Tools alone."""
