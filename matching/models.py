@@ -93,7 +93,9 @@ OPEN_MATCH_STATUSES = (MatchStatus.PROPOSED, MatchStatus.OFFERED)
 
 
 class Match(models.Model):
-    laborer = models.ForeignKey(Laborer, on_delete=models.PROTECT, related_name="matches")
+    # Only a laborer still `registered` can be deleted (never one who accepted a job): their
+    # proposals and declined matches go with them.
+    laborer = models.ForeignKey(Laborer, on_delete=models.CASCADE, related_name="matches")
     vacancy = models.ForeignKey(Vacancy, on_delete=models.PROTECT, related_name="matches")
     run = models.ForeignKey(
         MatchingRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="matches"

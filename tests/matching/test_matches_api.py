@@ -237,3 +237,20 @@ def test_fifty_concurrent_accepts_fill_exactly_ten(attempt):
     assert (vacancy.openings_left, vacancy.status) == (0, "filled")
     assert Match.objects.filter(vacancy=vacancy, status="accepted").count() == 10
     assert Vacancy.objects.get(pk=vacancy.pk).openings_left == 0
+
+
+def test_deleting_a_registered_laborer_removes_their_proposals(client_for, caseworker):
+    match = MatchFactory()
+    response = client_for(caseworker).delete(f"/api/v1/laborers/{match.laborer_id}/")
+    assert response.status_code == 204
+    assert not Match.objects.filter(pk=match.pk).exists()
+
+
+def test_a_laborer_who_accepted_a_job_cannot_be_deleted(client_for, caseworker):
+    match = MatchFactory(status="accepted", laborer__status="matched")
+    response = client_for(caseworker).delete(f"/api/v1/laborers/{match.laborer_id}/")
+    assert response.status_code == 409
+    assert response.json()["message"] == (
+        "This laborer is matched: only laborers still registered can be deleted."
+    )
+    assert Match.objects.filter(pk=match.pk).exists()
