@@ -290,6 +290,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Number of Celery tasks the scoring of a round fans out to (occupation blocks, as a
 # group); 1 scores inside the round's own task. Worth it only with several Celery workers.
 MATCHING_SCORING_FANOUT = env_int("MATCHING_SCORING_FANOUT", 1)
+# Where a fanned-out round leaves its arrays for the block tasks: every Celery worker must
+# read it (local disk on one machine, a shared volume across machines).
+MATCHING_WORK_DIR = os.environ.get("MATCHING_WORK_DIR", str(BASE_DIR / "var" / "rounds"))
 
 # Notifications to laborers (transfers): the backend is pluggable.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "matching.sms.LoggingBackend")

@@ -43,6 +43,32 @@ def run_round(run_id: int) -> None:
 
 
 @shared_task(
+    name="matching.score_block",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=False,  # the chord collects the blocks' results
+)
+def score_block(run_id: int, occupations: list[int]) -> str:
+    from matching.services.rounds import round_score_block
+
+    return round_score_block(run_id=run_id, occupations=occupations)
+
+
+@shared_task(
+    name="matching.finish_round",
+    base=JobTask,
+    job_model=MatchingRun,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def finish_round(candidate_paths: list[str], run_id: int) -> None:
+    from matching.services.rounds import round_finish
+
+    round_finish(run_id=run_id, candidate_paths=candidate_paths)
+
+
+@shared_task(
     name="matching.plan_transfers",
     base=JobTask,
     job_model=TransferPlan,

@@ -11,8 +11,10 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,6 +23,7 @@ from jobmatch.bulk import writer_for_connection
 from matching.core.assignment import solve_round
 from matching.core.types import PART_NAMES, LaborerArrays, RoundResult, VacancyArrays
 from matching.models import Match, MatchingRun, MatchStatus
+from matching.services import fanout
 from matching.services.jobs import job_claim, job_done, job_fail, job_progress
 from matching.services.loading import (
     fitting_occupations,
@@ -112,13 +115,24 @@ def write_proposals(
     return written
 
 
+def fanout_enabled() -> bool:
+    """Fan scoring out only where it can help and work: several tasks wanted, a real
+    broker (not eager) and a result backend for the chord."""
+    from jobmatch.celery import app
+
+    return (
+        settings.MATCHING_SCORING_FANOUT > 1
+        and not app.conf.task_always_eager
+        and bool(app.conf.result_backend)
+    )
+
+
 def round_execute(*, run_id: int) -> None:
+    """The round's task: load the pool, then either solve here or fan scoring out."""
     run = job_claim(MatchingRun, run_id)
     if run is None:
         logger.info("matching run %s is finished or abandoned: nothing to do", run_id)
         return
-    started = time.perf_counter()
-    stats: dict[str, float] = {}
     try:
         policy = policy_core(run.policy)
         vocab, axes = vocabulary_arrays()
@@ -127,34 +141,92 @@ def round_execute(*, run_id: int) -> None:
             axes, counties=run.counties, skills=fitting_occupations(run.occupations)
         )
         vac = load_vacancies(axes, occupations=run.occupations)
-        stats["load"] = round(time.perf_counter() - t, 3)
+        load_seconds = round(time.perf_counter() - t, 3)
         MatchingRun.objects.filter(pk=run_id).update(
-            laborers=len(lab), openings=int(vac.openings.sum())
+            laborers=len(lab), openings=int(vac.openings.sum()), stats={"load": load_seconds}
         )
         job_progress(MatchingRun, run_id, 0.05)
+        if fanout_enabled() and len(vac):
+            _fan_out(run, lab, vac, households, vocab, policy)
+            return
         result = solve_round(
             lab, vac, households, vocab, policy, progress=_progress_reporter(run_id, 0.05, 0.85)
         )
-        stats.update({k: round(float(v), 3) for k, v in result.stats.items()})
-        t = time.perf_counter()
-        write_proposals(run, lab, vac, result)
-        stats["write"] = round(time.perf_counter() - t, 3)
+        _finish(run, lab, vac, result)
     except Exception as exc:
         # Recorded on the run where coordinators see it, then re-raised for the worker log;
         # a task that fails this way is acknowledged, not retried (no retry would help).
         logger.exception("matching run %s failed", run_id)
         job_fail(MatchingRun, run_id, f"{type(exc).__name__}: {exc}")
         raise
+
+
+def _fan_out(
+    run: MatchingRun, lab: Any, vac: Any, households: Any, vocab: Any, policy: Any
+) -> None:
+    from celery import chord
+
+    from matching.tasks import finish_round, score_block
+
+    fanout.save_pool(run.pk, lab, vac, households)
+    groups = fanout.blocks(vac, settings.MATCHING_SCORING_FANOUT)
+    chord(score_block.si(run.pk, occupations) for occupations in groups)(finish_round.s(run.pk))
+
+
+def round_score_block(*, run_id: int, occupations: list[int]) -> str:
+    run = MatchingRun.objects.select_related("policy").get(pk=run_id)
+    vocab, _ = vocabulary_arrays()
+    return fanout.score_block(run_id, occupations, vocab, policy_core(run.policy))
+
+
+def round_finish(*, run_id: int, candidate_paths: list[str]) -> None:
+    """The chord's callback: merge the blocks' candidates and solve the whole round."""
+    run = MatchingRun.objects.select_related("policy").filter(pk=run_id, status="running").first()
+    if run is None:
+        return
+    try:
+        policy = policy_core(run.policy)
+        vocab, _ = vocabulary_arrays()
+        lab, vac, households = fanout.load_pool(run_id)
+        t = time.perf_counter()
+        candidates = fanout.merged_candidates(candidate_paths, policy.k)
+        merge_seconds = time.perf_counter() - t
+        result = solve_round(
+            lab,
+            vac,
+            households,
+            vocab,
+            policy,
+            candidates=candidates,
+            progress=_progress_reporter(run_id, 0.4, 0.5),
+        )
+        result.stats["merge"] = merge_seconds
+        _finish(run, lab, vac, result)
+    except Exception as exc:
+        logger.exception("matching run %s failed", run_id)
+        job_fail(MatchingRun, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        fanout.cleanup(run_id)
+
+
+def _finish(run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: RoundResult) -> None:
+    run.refresh_from_db(fields=["stats", "started_at"])
+    stats = dict(run.stats)
+    stats.update({k: round(float(v), 3) for k, v in result.stats.items()})
+    t = time.perf_counter()
+    write_proposals(run, lab, vac, result)
+    stats["write"] = round(time.perf_counter() - t, 3)
     job_done(
         MatchingRun,
-        run_id,
+        run.pk,
         progress=1.0,
         candidate_pairs=result.candidate_pairs,
         assigned=result.assigned,
         total_score=result.total_score,
         upper_bound=result.upper_bound,
         gap=result.gap,
-        seconds=round(time.perf_counter() - started, 3),
+        seconds=round((timezone.now() - run.started_at).total_seconds(), 3),
         stats={
             **stats,
             "households_placed": result.households_placed,
