@@ -2,521 +2,880 @@
 
 Layers:
 
-* `_Market`: an exact forward/reverse auction (Bertsekas) over the candidate pairs,
-  vectorized with numpy, with warm starts (new pairs, fewer openings, laborers taken
-  out) so the stranding and household repairs do not re-solve from scratch;
-* `assign`: the lexicographic optimum over candidate pairs without household rules,
-  by the auction (large instances) or OR-Tools SimpleMinCostFlow (small ones);
-* `solve_round`: candidates -> relaxation -> no-stranding loop -> households ->
-  no-stranding loop, with an upper bound and the gap to it.
-
-Objective. Placing one more laborer always beats any score gain, so each pair is worth
-B + score with B = 100 * (most placements possible) + 1: one placement outweighs the
-largest total score difference. With integers this is exact (no tolerance).
-
-Why an auction next to min-cost flow: on the realistic 1.46M-laborer instance
-(14M candidate pairs) SimpleMinCostFlow needs ~80 s of CPU and SimpleMaxFlow alone ~9 s,
-while the market clears in seconds because only a small fraction of the laborers is in
-contention after the first bidding rounds. Both are exact; tests check them against each
-other and against scipy's linear_sum_assignment.
+* `assign`: the exact lexicographic optimum over candidate pairs, no household rules.
+  OR-Tools SimpleMinCostFlow, arcs added as numpy batches, `solve_max_flow_with_min_cost`:
+  OR-Tools first finds the maximum flow (most placements) and then the cheapest flow of
+  that value, with unit costs 100 - score. Costs stay in [0, 100] per unit of flow, so
+  nothing can overflow (no big-M bonus is needed for the lexicographic goal).
+* residual solves: the same exact solve restricted to unplaced laborers and the openings
+  left, used to remove stranding and to refill openings freed by household repairs;
+* households: small connected components that contain households are solved exactly
+  with CP-SAT; elsewhere split households are repaired greedily (joint placement at one
+  employer / in one city, displacing lower-scored single laborers only when that does not
+  lose placements or score) and the freed openings are refilled exactly;
+* `solve_round`: candidates -> relaxation (+ no stranding) -> households -> no stranding,
+  with the relaxation's objective as upper bound and the gap to it;
+* `greedy_baseline`: first come, first served, for comparison.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from ortools.sat.python import cp_model
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-from matching.core.types import CandidatePairs
+from matching.core import scoring
+from matching.core.types import (
+    KEEP_SAME_EMPLOYER,
+    PART_NAMES,
+    CandidatePairs,
+    HouseholdArrays,
+    LaborerArrays,
+    Policy,
+    RoundResult,
+    VacancyArrays,
+    Vocabulary,
+)
 
-# Below this many candidate pairs `assign(method="auto")` uses SimpleMinCostFlow.
-FLOW_MAX_PAIRS = 20_000
-_I64_MAX = np.iinfo(np.int64).max
-
-
-def placement_bonus(n_laborers: int, total_openings: int) -> int:
-    """B: worth of one placement, above any possible difference in total score."""
-    return 100 * max(1, min(int(n_laborers), int(total_openings))) + 1
-
-
-def _run_starts(sorted_keys: np.ndarray) -> np.ndarray:
-    """bool mask of the first element of each run of equal keys."""
-    out = np.ones(sorted_keys.shape[0], dtype=bool)
-    out[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    return out
-
-
-def _segments(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Concatenated index ranges [starts[i], starts[i] + lengths[i])."""
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offs = np.cumsum(lengths) - lengths
-    return np.repeat(starts - offs, lengths) + np.arange(total, dtype=np.int64)
+# Components (laborers + vacancies joined by candidate pairs) that contain households
+# are solved exactly with CP-SAT up to this many pairs.
+CPSAT_MAX_PAIRS = 4_000
+# Best open vacancies per unplaced laborer added by the later stranding passes.
+STRANDING_K = 3
+# Candidate vacancies per household member when looking for a joint placement.
+HOUSEHOLD_K = 30
+# Joint options (employers / cities) tried per household during the repair.
+HOUSEHOLD_OPTIONS = 24
 
 
-class _Market:
-    """Exact auction for: each laborer at most one vacancy, vacancy j at most cap[j].
-
-    Laborers are bidders; the openings of a vacancy are slots with their own prices.
-    A laborer's profit is (pair worth - price paid). Invariants (epsilon-complementary
-    slackness), for prices P1[j] = the cheapest slot of j:
-
-    * an assigned laborer's profit is >= (w - P1) of each other candidate - eps, and
-      >= -eps;
-    * an unassigned laborer values every candidate at most eps (w - P1 <= eps);
-    * once quiet, every vacancy with a free slot has P1 = 0.
-
-    Then the total worth is within n * eps of the optimum (LP duality with prices P1),
-    so with worths scaled by n + 1 and a final eps of 1 the result is optimal. Unassigned
-    laborers bid (forward auction, prices rise); vacancies with a free slot above price 0
-    bid for laborers (reverse auction, prices fall); eps shrinks by `factor` per phase
-    (eps-scaling) so prices move in big steps first. Jacobi rounds: all bidders of a
-    round bid at once, as numpy operations over their candidate pairs.
-    """
-
-    def __init__(
-        self,
-        n: int,
-        lab: np.ndarray,
-        vac: np.ndarray,
-        worth: np.ndarray,
-        cap: np.ndarray,
-        factor: int = 8,
-    ) -> None:
-        self.n = int(n)
-        self.V = int(cap.shape[0])
-        self.scale = self.n + 1
-        self.factor = factor
-        self.cap = np.maximum(cap.astype(np.int64), 0)
-        self.s_off = np.concatenate([[0], np.cumsum(self.cap)]).astype(np.int64)
-        self.s_vac = np.repeat(np.arange(self.V, dtype=np.int64), self.cap)
-        n_slots = int(self.s_off[-1])
-        self.s_price = np.zeros(n_slots, dtype=np.int64)
-        self.s_holder = np.full(n_slots, -1, dtype=np.int64)
-        self.slot_of = np.full(self.n, -1, dtype=np.int64)
-        self.own_w = np.zeros(self.n, dtype=np.int64)  # worth of the held pair
-        self.eps = 0
-        self.rounds = 0
-        self._set_arcs(lab, vac, worth)
-
-    # ---- arcs -------------------------------------------------------------------------
-
-    def _set_arcs(self, lab: np.ndarray, vac: np.ndarray, worth: np.ndarray) -> None:
-        order = np.lexsort((vac, lab))
-        self.a_lab = lab[order].astype(np.int64)
-        self.a_vac = vac[order].astype(np.int64)
-        self.a_w = worth[order].astype(np.int64) * self.scale
-        self.p_ptr = np.concatenate(
-            [[0], np.cumsum(np.bincount(self.a_lab, minlength=self.n))]
-        ).astype(np.int64)
-        by_vac = np.argsort(self.a_vac, kind="stable")
-        self.r_idx = by_vac
-        self.r_ptr = np.concatenate(
-            [[0], np.cumsum(np.bincount(self.a_vac, minlength=self.V))]
-        ).astype(np.int64)
-
-    def add_arcs(self, lab: np.ndarray, vac: np.ndarray, worth: np.ndarray) -> None:
-        """Add pairs (duplicates of existing pairs are ignored). Warm start."""
-        if lab.shape[0] == 0:
-            return
-        old_key = self.a_lab * self.V + self.a_vac
-        key = lab.astype(np.int64) * self.V + vac.astype(np.int64)
-        key, first = np.unique(key, return_index=True)
-        fresh = ~np.isin(key, old_key)
-        if not fresh.any():
-            return
-        sel = first[fresh]
-        self._set_arcs(
-            np.concatenate([self.a_lab, lab[sel].astype(np.int64)]),
-            np.concatenate([self.a_vac, vac[sel].astype(np.int64)]),
-            np.concatenate([self.a_w // self.scale, worth[sel].astype(np.int64)]),
-        )
-        if self.eps:
-            self._restore_slackness(np.unique(lab[sel]).astype(np.int64))
-
-    def remove_laborers(self, rows: np.ndarray) -> None:
-        """Take laborers out (their pairs vanish, their slots become free). Warm start."""
-        rows = np.unique(np.asarray(rows, dtype=np.int64))
-        if rows.shape[0] == 0:
-            return
-        drop = np.isin(self.a_lab, rows)
-        held = self.slot_of[rows]
-        held = held[held >= 0]
-        self.s_holder[held] = -1
-        self.slot_of[rows] = -1
-        self._set_arcs(self.a_lab[~drop], self.a_vac[~drop], self.a_w[~drop] // self.scale)
-
-    def reduce_capacity(self, vac: np.ndarray, by: np.ndarray) -> None:
-        """Remove `by` openings of each vacancy, cheapest slots first (their holders
-        bid again). Prices only rise, so every other laborer keeps its slackness."""
-        take = np.zeros(self.V, dtype=np.int64)
-        np.add.at(take, np.asarray(vac, dtype=np.int64), np.asarray(by, dtype=np.int64))
-        take = np.minimum(take, self.cap)
-        if not take.any():
-            return
-        order = np.lexsort((self.s_holder >= 0, self.s_price, self.s_vac))
-        rank = np.arange(order.shape[0]) - self.s_off[self.s_vac[order]]
-        drop = order[rank < take[self.s_vac[order]]]
-        evicted = self.s_holder[drop]
-        evicted = evicted[evicted >= 0]
-        self.slot_of[evicted] = -1
-        keep = np.ones(self.s_vac.shape[0], dtype=bool)
-        keep[drop] = False
-        self.cap = self.cap - take
-        self.s_vac = self.s_vac[keep]
-        self.s_price = self.s_price[keep]
-        self.s_holder = self.s_holder[keep]
-        self.s_off = np.concatenate([[0], np.cumsum(self.cap)]).astype(np.int64)
-        held = np.flatnonzero(self.s_holder >= 0)
-        self.slot_of[self.s_holder[held]] = held
-        self._pending = np.union1d(getattr(self, "_pending", np.zeros(0, np.int64)), evicted)
-
-    # ---- prices -----------------------------------------------------------------------
-
-    def _p1(self) -> np.ndarray:
-        """Cheapest slot price per vacancy (int64 max for a vacancy without slots)."""
-        p1 = np.full(self.V, _I64_MAX // 4, dtype=np.int64)
-        has = self.cap > 0
-        if has.any():
-            p1[has] = np.minimum.reduceat(self.s_price, self.s_off[:-1][has])
-        return p1
-
-    def _best_two(
-        self, rows: np.ndarray, p1: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Per laborer in `rows` (each with >= 1 pair): best value, its vacancy and
-        worth, and the best value among the other vacancies (or 0, the outside option)."""
-        deg = self.p_ptr[rows + 1] - self.p_ptr[rows]
-        idx = _segments(self.p_ptr[rows], deg)
-        val = self.a_w[idx] - p1[self.a_vac[idx]]
-        starts = np.cumsum(deg) - deg
-        best = np.maximum.reduceat(val, starts)
-        owner = np.repeat(np.arange(rows.shape[0]), deg)
-        hit = np.flatnonzero(val == best[owner])
-        first = hit[_run_starts(owner[hit])]
-        val[first] = np.iinfo(np.int64).min // 4
-        second = np.maximum(np.maximum.reduceat(val, starts), 0)
-        return best, self.a_vac[idx[first]], self.a_w[idx[first]], second
-
-    def _effective(self, rows: np.ndarray, p1: np.ndarray) -> np.ndarray:
-        """Profit of `rows` at the cheapest-slot prices: worth - P1 of the held vacancy
-        (what matters for optimality, whatever each paid), 0 when unassigned."""
-        slot = self.slot_of[rows]
-        held = slot >= 0
-        vac = self.s_vac[np.maximum(slot, 0)]
-        return np.where(held, self.own_w[rows] - p1[vac], 0)
-
-    # ---- slackness --------------------------------------------------------------------
-
-    def _restore_slackness(self, rows: np.ndarray) -> None:
-        """Unassign laborers of `rows` that violate eps-slackness; queue unassigned ones
-        that now value some candidate above eps."""
-        rows = rows[self.p_ptr[rows + 1] > self.p_ptr[rows]]
-        if rows.shape[0] == 0:
-            return
-        p1 = self._p1()
-        deg = self.p_ptr[rows + 1] - self.p_ptr[rows]
-        idx = _segments(self.p_ptr[rows], deg)
-        val = self.a_w[idx] - p1[self.a_vac[idx]]
-        own = self.slot_of[rows]
-        own_vac = np.where(own >= 0, self.s_vac[np.maximum(own, 0)], -1)
-        owner = np.repeat(np.arange(rows.shape[0]), deg)
-        val[self.a_vac[idx] == own_vac[owner]] = np.iinfo(np.int64).min // 4
-        best_other = np.maximum.reduceat(val, np.cumsum(deg) - deg)
-        assigned = own >= 0
-        eff = self._effective(rows, p1)
-        bad = np.where(
-            assigned,
-            (eff < best_other - self.eps) | (eff < -self.eps),
-            best_other > self.eps,
-        )
-        viol = rows[bad & assigned]
-        self.s_holder[self.slot_of[viol]] = -1
-        self.slot_of[viol] = -1
-        self._pending = np.union1d(getattr(self, "_pending", np.zeros(0, np.int64)), rows[bad])
-
-    # ---- auction rounds ---------------------------------------------------------------
-
-    def _forward(self, bidders: np.ndarray) -> None:
-        """Rounds of bids by unassigned laborers until none is left bidding."""
-        eps = self.eps
-        while bidders.shape[0]:
-            self.rounds += 1
-            p1 = self._p1()
-            best, j, w, second = self._best_two(bidders, p1)
-            out = best <= eps
-            # Laborers whose best candidate is not worth its price stay out.
-            bid_rows = bidders[~out]
-            if bid_rows.shape[0] == 0:
-                break
-            bj = j[~out]
-            price = w[~out] - second[~out] + eps
-            # Each vacancy keeps the highest prices among its slots and the new bids.
-            vs = np.unique(bj)
-            sidx = _segments(self.s_off[vs], self.cap[vs])
-            c_vac = np.concatenate([self.s_vac[sidx], bj])
-            c_price = np.concatenate([self.s_price[sidx], price])
-            c_who = np.concatenate([self.s_holder[sidx], bid_rows])
-            c_new = np.concatenate([np.zeros(sidx.shape[0], np.int8), np.ones(bj.shape[0], np.int8)])
-            c_slot = np.concatenate([sidx, np.full(bj.shape[0], -1, np.int64)])
-            tie = np.concatenate([sidx, bid_rows])
-            order = np.lexsort((tie, c_new, -c_price, c_vac))
-            c_vac, c_price, c_who = c_vac[order], c_price[order], c_who[order]
-            c_new, c_slot = c_new[order], c_slot[order]
-            rank = np.arange(c_vac.shape[0]) - np.searchsorted(c_vac, c_vac, side="left")
-            keep = rank < self.cap[c_vac]
-            # Kept bids take over the slots of dropped entries (same vacancy, same count).
-            won = keep & (c_new == 1)
-            freed = ~keep & (c_new == 0)
-            won_pos = np.flatnonzero(won)
-            freed_pos = np.flatnonzero(freed)
-            slots = c_slot[freed_pos]
-            # Pair them per vacancy in order (both lists are sorted by vacancy).
-            evicted = c_who[freed_pos]
-            evicted = evicted[evicted >= 0]
-            self.slot_of[evicted] = -1
-            winners = c_who[won_pos]
-            self.s_price[slots] = c_price[won_pos]
-            self.s_holder[slots] = winners
-            self.slot_of[winners] = slots
-            self.own_w[winners] = w[~out][np.searchsorted(bid_rows, winners)]
-            losers = c_who[~keep & (c_new == 1)]
-            bidders = np.unique(np.concatenate([losers, evicted]))
-
-    def _reverse(self) -> None:
-        """Rounds of bids by vacancies that have a free slot but no slot at price 0.
-
-        Such a vacancy offers its free slots to the laborers that gain most from them
-        (worth - current profit), at a price just below the gain of the best laborer not
-        offered one, so every other laborer keeps its slackness; once nobody gains more
-        than eps its free slots drop to price 0. Laborers only move, nobody is
-        unassigned. A vacancy's step is applied in a round only when all its offers are
-        taken and none of its own holders moves (it did not rank them); when no vacancy
-        qualifies, the first one in the queue acts alone, which is always safe.
-        """
-        while True:
-            p1 = self._p1()
-            held = np.bincount(self.s_vac[self.s_holder >= 0], minlength=self.V)
-            free_cnt = self.cap - held
-            queue = np.flatnonzero((free_cnt > 0) & (p1 > 0))
-            if queue.shape[0] == 0:
-                return
-            self.rounds += 1
-            if not self._reverse_step(queue, free_cnt, p1, jacobi=True):
-                self._reverse_step(queue[:1], free_cnt, p1, jacobi=False)
-
-    def _reverse_step(
-        self, queue: np.ndarray, free_cnt: np.ndarray, p1: np.ndarray, jacobi: bool
-    ) -> bool:
-        """One reverse round for the vacancies in `queue`; False when nothing changed."""
-        eps = self.eps
-        neg = np.iinfo(np.int64).min // 4
-        deg = self.r_ptr[queue + 1] - self.r_ptr[queue]
-        ridx = self.r_idx[_segments(self.r_ptr[queue], deg)]
-        r_vac = self.a_vac[ridx]
-        r_lab = self.a_lab[ridx]
-        own = self.slot_of[r_lab]
-        own_vac = np.where(own >= 0, self.s_vac[np.maximum(own, 0)], -1)
-        gain = np.where(own_vac == r_vac, neg, self.a_w[ridx] - self._effective(r_lab, p1))
-        order = np.lexsort((r_lab, -gain, r_vac))
-        r_vac, r_lab, gain = r_vac[order], r_lab[order], gain[order]
-        r_w, own_vac = self.a_w[ridx][order], own_vac[order]
-        rank = np.arange(r_vac.shape[0]) - np.searchsorted(r_vac, r_vac, side="left")
-        n_elig = np.bincount(r_vac[gain > eps], minlength=self.V)
-        m = np.minimum(free_cnt, n_elig)
-        offer = rank < m[r_vac]
-        nxt = np.full(self.V, neg, dtype=np.int64)
-        at_m = rank == m[r_vac]
-        nxt[r_vac[at_m]] = gain[at_m]
-        new_price = np.maximum(nxt - eps, 0)
-        o_vac, o_lab, o_old = r_vac[offer], r_lab[offer], own_vac[offer]
-        o_w = r_w[offer]
-        o_profit = o_w - new_price[o_vac]
-        # Each laborer takes its most profitable offer (then the lowest vacancy index).
-        order = np.lexsort((o_vac, -o_profit, o_lab))
-        o_vac, o_lab, o_old, o_w = o_vac[order], o_lab[order], o_old[order], o_w[order]
-        take = _run_starts(o_lab)
-        rejected = np.unique(o_vac[~take])
-        o_vac, o_lab, o_old, o_w = o_vac[take], o_lab[take], o_old[take], o_w[take]
-        losing = np.unique(o_old[o_old >= 0])  # vacancies whose holders would move
-        safe = np.setdiff1d(np.setdiff1d(queue, rejected), losing)
-        if jacobi and safe.shape[0] == 0:
-            return False
-        act = np.isin(o_vac, safe)
-        o_vac, o_lab, o_w = o_vac[act], o_lab[act], o_w[act]
-        # Accepted offers fill each vacancy's free slots in slot order.
-        free_slots = np.flatnonzero(self.s_holder < 0)
-        fs_vac = self.s_vac[free_slots]
-        fs_start = np.searchsorted(fs_vac, np.arange(self.V), side="left")
-        order = np.argsort(o_vac, kind="stable")
-        o_vac, o_lab, o_w = o_vac[order], o_lab[order], o_w[order]
-        o_rank = np.arange(o_vac.shape[0]) - np.searchsorted(o_vac, o_vac, side="left")
-        slot = free_slots[fs_start[o_vac] + o_rank]
-        old = self.slot_of[o_lab]
-        self.s_holder[old[old >= 0]] = -1
-        self.s_holder[slot] = o_lab
-        self.s_price[slot] = new_price[o_vac]
-        self.slot_of[o_lab] = slot
-        self.own_w[o_lab] = o_w
-        # Offered fewer slots than free: nobody else gains more than eps, so the
-        # still-free slots (free before this step) cost 0 from now on.
-        settled = safe[m[safe] < free_cnt[safe]]
-        if settled.shape[0]:
-            still = free_slots[np.isin(fs_vac, settled)]
-            still = still[self.s_holder[still] < 0]
-            self.s_price[still] = 0
-        return True
-
-    def solve(self, progress: Callable[[float], None] | None = None) -> None:
-        """Run (or continue) eps-scaling phases until eps = 1, then stay at 1."""
-        w_max = int(self.a_w.max(initial=0))
-        if self.eps == 0:
-            self.eps = max(1, w_max // self.factor)
-            pending = np.arange(self.n, dtype=np.int64)
-            pending = pending[self.p_ptr[pending + 1] > self.p_ptr[pending]]
-            self._pending = pending
-            phases = max(1, int(np.ceil(np.log(max(2, self.eps)) / np.log(self.factor))) + 1)
-        else:
-            phases = 1
-        done = 0
-        while True:
-            pending = getattr(self, "_pending", np.zeros(0, np.int64))
-            self._pending = np.zeros(0, np.int64)
-            pending = pending[self.slot_of[pending] < 0]
-            while True:
-                self._forward(pending)
-                self._reverse()
-                pending = getattr(self, "_pending", np.zeros(0, np.int64))
-                self._pending = np.zeros(0, np.int64)
-                pending = pending[self.slot_of[pending] < 0]
-                if pending.shape[0] == 0:
-                    break
-            done += 1
-            if progress is not None:
-                progress(min(1.0, done / phases))
-            if self.eps == 1:
-                return
-            self.eps = max(1, self.eps // self.factor)
-            self._restore_slackness(np.arange(self.n, dtype=np.int64))
-
-    # ---- results ----------------------------------------------------------------------
-
-    def assignment(self) -> np.ndarray:
-        """int64[n]: vacancy of each laborer or -1."""
-        out = np.full(self.n, -1, dtype=np.int64)
-        held = self.slot_of >= 0
-        out[held] = self.s_vac[self.slot_of[held]]
-        return out
+# --------------------------------------------------------------------------------------
+# Exact solve
+# --------------------------------------------------------------------------------------
 
 
 def _solve_flow(
     lab: np.ndarray, vac: np.ndarray, score: np.ndarray, cap: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lexicographic optimum with OR-Tools: max flow, then min cost among max flows.
+    """Lexicographic optimum of (laborer, vacancy, score) pairs under capacities `cap`.
 
-    Returns the chosen (laborer, vacancy) pairs. Only laborers and vacancies that have a
-    pair become nodes; arcs are added as numpy batches; costs are 100 - score (>= 0,
-    int64, no overflow: at most 100 per unit of flow).
+    Returns the chosen pairs (laborer, vacancy). Only laborers and vacancies that have a
+    pair become nodes. Each laborer is a supply node (1), vacancies drain into one sink
+    with capacity `cap`; OR-Tools computes the maximum flow and then the minimum cost
+    among maximum flows. Deterministic for the same input order.
     """
+    keep = cap[vac] > 0
+    lab, vac, score = lab[keep], vac[keep], score[keep]
     if lab.shape[0] == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     u_lab, li = np.unique(lab, return_inverse=True)
     u_vac, vi = np.unique(vac, return_inverse=True)
     nl, nv = u_lab.shape[0], u_vac.shape[0]
     sink = nl + nv
-    f = min_cost_flow.SimpleMinCostFlow()
-    arcs = f.add_arcs_with_capacity_and_unit_cost(
+    flow = min_cost_flow.SimpleMinCostFlow()
+    arcs = flow.add_arcs_with_capacity_and_unit_cost(
         li.astype(np.int64),
         (nl + vi).astype(np.int64),
         np.ones(lab.shape[0], dtype=np.int64),
         (100 - score).astype(np.int64),
     )
-    caps = np.minimum(cap[u_vac].astype(np.int64), nl)
-    f.add_arcs_with_capacity_and_unit_cost(
+    flow.add_arcs_with_capacity_and_unit_cost(
         nl + np.arange(nv, dtype=np.int64),
         np.full(nv, sink, dtype=np.int64),
-        caps,
+        np.minimum(cap[u_vac].astype(np.int64), nl),
         np.zeros(nv, dtype=np.int64),
     )
-    f.set_nodes_supplies(np.arange(nl, dtype=np.int64), np.ones(nl, dtype=np.int64))
-    f.set_node_supply(sink, -int(nl))
-    status = f.solve_max_flow_with_min_cost()
-    if status != f.OPTIMAL:
-        raise RuntimeError(f"min cost flow failed: {status}")
-    used = f.flows(arcs) > 0
+    flow.set_nodes_supplies(np.arange(nl, dtype=np.int64), np.ones(nl, dtype=np.int64))
+    flow.set_node_supply(sink, -int(nl))
+    status = flow.solve_max_flow_with_min_cost()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min cost flow failed with status {status}")
+    used = flow.flows(arcs) > 0
     return lab[used].astype(np.int64), vac[used].astype(np.int64)
 
 
 @dataclass
 class Assignment:
-    """Result of `assign`: vacancy per laborer (-1 = none) and the pair's score."""
+    """Vacancy per laborer (-1 = none) and the pair's score (0 = none)."""
 
     vacancy: np.ndarray  # int32[L]
     score: np.ndarray  # int16[L]
     assigned: int
     total_score: int
-    method: str
     stats: dict[str, float] = field(default_factory=dict)
+
+
+def _lookup_scores(pool: CandidatePairs, q_lab: np.ndarray, q_vac: np.ndarray) -> np.ndarray:
+    """Scores of pairs (q_lab, q_vac) that exist in `pool`."""
+    if q_lab.shape[0] == 0:
+        return np.zeros(0, dtype=np.int16)
+    span = int(max(pool.vacancy.max(initial=0), q_vac.max(initial=0))) + 1
+    key = pool.laborer.astype(np.int64) * span + pool.vacancy
+    order = np.argsort(key, kind="stable")
+    pos = np.searchsorted(key[order], q_lab.astype(np.int64) * span + q_vac)
+    return pool.score[order][pos]
 
 
 def assign(
     candidates: CandidatePairs,
     vac_openings: np.ndarray,
     n_laborers: int | None = None,
-    *,
-    method: str = "auto",
-    progress: Callable[[float], None] | None = None,
 ) -> Assignment:
-    """Most placements over the candidate pairs, then the best total score.
+    """Most placements over the candidate pairs, then the best total score (exact).
 
-    Each laborer gets at most one vacancy, vacancy j at most `vac_openings[j]` laborers
-    (no household rules here; see `solve_round`). `method` is "flow" (OR-Tools min cost
-    flow), "auction" (`_Market`) or "auto" (flow up to FLOW_MAX_PAIRS pairs). Both are
-    exact; ties between optimal assignments are resolved deterministically.
+    Each laborer gets at most one vacancy and vacancy j at most `vac_openings[j]`
+    laborers (openings <= 0: none). No household rules here (see `solve_round`).
     """
     t0 = time.perf_counter()
     n = int(candidates.laborer.max(initial=-1)) + 1 if n_laborers is None else int(n_laborers)
     cap = np.maximum(np.asarray(vac_openings, dtype=np.int64), 0)
-    lab = candidates.laborer.astype(np.int64)
-    vac = candidates.vacancy.astype(np.int64)
-    score = candidates.score.astype(np.int64)
-    ok = cap[vac] > 0
-    lab, vac, score = lab[ok], vac[ok], score[ok]
-    if method == "auto":
-        method = "flow" if lab.shape[0] <= FLOW_MAX_PAIRS else "auction"
+    lab_sel, vac_sel = _solve_flow(
+        candidates.laborer.astype(np.int64),
+        candidates.vacancy.astype(np.int64),
+        candidates.score.astype(np.int64),
+        cap,
+    )
     out = np.full(n, -1, dtype=np.int32)
+    out[lab_sel] = vac_sel
     sc = np.zeros(n, dtype=np.int16)
-    if method == "flow":
-        l_sel, v_sel = _solve_flow(lab, vac, score, cap)
-        out[l_sel] = v_sel
-    elif method == "auction":
-        market = _Market(n, lab, vac, placement_bonus(n, int(cap.sum())) + score, cap)
-        market.solve(progress)
-        out[:] = market.assignment()
-    else:
-        raise ValueError(f"unknown method {method!r}")
-    placed = np.flatnonzero(out >= 0)
-    sc[placed] = _pair_scores(lab, vac, score, placed, out[placed])
+    sc[lab_sel] = _lookup_scores(candidates, lab_sel, vac_sel)
     return Assignment(
         vacancy=out,
         score=sc,
-        assigned=int(placed.shape[0]),
+        assigned=int(lab_sel.shape[0]),
         total_score=int(sc.sum(dtype=np.int64)),
-        method=method,
         stats={"solve": time.perf_counter() - t0},
     )
 
 
-def _pair_scores(
-    lab: np.ndarray, vac: np.ndarray, score: np.ndarray, q_lab: np.ndarray, q_vac: np.ndarray
+# --------------------------------------------------------------------------------------
+# Working state of a round
+# --------------------------------------------------------------------------------------
+
+
+def _select(pool: list[CandidatePairs], rows: np.ndarray) -> CandidatePairs:
+    """Pairs of the laborers in bool mask `rows`, from every list of the pool."""
+    return scoring.merge_candidates(
+        [
+            CandidatePairs(p.laborer[sel], p.vacancy[sel], p.score[sel])
+            for p in pool
+            if (sel := rows[p.laborer]).any()
+        ],
+        None,
+    )
+
+
+class _State:
+    """Assignment under construction: vacancy and score per laborer, openings left."""
+
+    def __init__(self, n: int, openings: np.ndarray) -> None:
+        self.vacancy = np.full(n, -1, dtype=np.int64)
+        self.score = np.zeros(n, dtype=np.int64)
+        self.cap = np.maximum(openings.astype(np.int64), 0)
+
+    def remaining(self) -> np.ndarray:
+        used = np.bincount(self.vacancy[self.vacancy >= 0], minlength=self.cap.shape[0])
+        return self.cap - used
+
+    def place(self, lab: np.ndarray, vac: np.ndarray, score: np.ndarray) -> None:
+        self.vacancy[lab] = vac
+        self.score[lab] = score
+
+    def release(self, lab: np.ndarray) -> None:
+        self.vacancy[lab] = -1
+        self.score[lab] = 0
+
+    def copy(self) -> _State:
+        out = _State(0, self.cap)
+        out.vacancy = self.vacancy.copy()
+        out.score = self.score.copy()
+        return out
+
+
+def _fill_residual(state: _State, pool: CandidatePairs, allowed: np.ndarray) -> int:
+    """Exactly place unplaced `allowed` laborers into the openings left, using `pool`.
+
+    Laborers already placed keep their vacancy. Returns the number of new placements.
+    """
+    lab = pool.laborer.astype(np.int64)
+    vac = pool.vacancy.astype(np.int64)
+    rem = state.remaining()
+    sel = allowed[lab] & (state.vacancy[lab] < 0) & (rem[vac] > 0)
+    if not sel.any():
+        return 0
+    l_sel, v_sel = _solve_flow(lab[sel], vac[sel], pool.score[sel].astype(np.int64), rem)
+    state.place(l_sel, v_sel, _lookup_scores(pool, l_sel, v_sel).astype(np.int64))
+    return int(l_sel.shape[0])
+
+
+def _unstrand(
+    state: _State,
+    pool: list[CandidatePairs],
+    allowed: np.ndarray,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    workers: int | None,
+) -> tuple[int, int]:
+    """Repeat until no unplaced `allowed` laborer passes the hard rules for a vacancy
+    with openings left: add such pairs as candidates and fill the openings exactly
+    (laborers already placed keep their vacancies).
+
+    Each pass gives every unplaced laborer its best vacancies among those still open
+    (`generate_candidates` restricted to them: exact, so an empty result proves that no
+    stranded pair is left): k of them in the first pass, which refills most openings
+    (more choice gives better refills), then STRANDING_K to mop up. Every pass places
+    at least one laborer (any such pair alone is a placement), so the loop ends.
+    Returns (pairs added, passes).
+    """
+    added = 0
+    passes = 0
+    while True:
+        rem = state.remaining()
+        open_vac = np.flatnonzero(rem > 0)
+        unplaced = np.flatnonzero(allowed & (state.vacancy < 0))
+        if open_vac.shape[0] == 0 or unplaced.shape[0] == 0:
+            return added, passes
+        extra = scoring.generate_candidates(
+            lab,
+            vac,
+            vocab,
+            policy,
+            k=policy.k if passes == 0 else STRANDING_K,
+            laborers=unplaced,
+            vacancies=open_vac,
+            workers=workers,
+        )
+        if len(extra) == 0:
+            return added, passes
+        passes += 1
+        added += len(extra)
+        pool.append(extra)
+        if _fill_residual(state, extra, allowed) == 0:
+            raise RuntimeError("stranded pairs found but none could be placed")
+
+
+# --------------------------------------------------------------------------------------
+# Households
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Households:
+    """Members of each household, flattened (household order, then laborer index)."""
+
+    members: np.ndarray  # int64, laborer indices grouped by household
+    start: np.ndarray  # int64[H + 1]
+    mode: np.ndarray  # int8[H]
+
+    @classmethod
+    def build(cls, lab: LaborerArrays, households: HouseholdArrays) -> _Households:
+        h = len(households)
+        rows = np.flatnonzero(lab.household >= 0)
+        hh = lab.household[rows].astype(np.int64)
+        if hh.shape[0] and hh.max() >= h:
+            raise ValueError("laborer household index out of range")
+        order = np.lexsort((rows, hh))
+        members = rows[order]
+        counts = np.bincount(hh, minlength=h)
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return cls(members=members, start=start, mode=households.keep_together)
+
+    @property
+    def n(self) -> int:
+        return int(self.mode.shape[0])
+
+    def of(self, h: int) -> np.ndarray:
+        return self.members[self.start[h] : self.start[h + 1]]
+
+
+def _option_key(mode: np.ndarray | int, vac_idx: np.ndarray, vac: VacancyArrays) -> np.ndarray:
+    """Joint-placement key of vacancies: employer (same_employer) or city (same_city)."""
+    employer = vac.employer[vac_idx].astype(np.int64)
+    city = vac.city[vac_idx].astype(np.int64)
+    return np.where(np.asarray(mode) == KEEP_SAME_EMPLOYER, employer, city)
+
+
+def _household_status(
+    state: _State, hh: _Households, lab: LaborerArrays, vac: VacancyArrays
 ) -> np.ndarray:
-    """Scores of the queried pairs, looked up in (lab, vac, score) (pairs must exist)."""
-    span = int(max(vac.max(initial=0), q_vac.max(initial=0))) + 1
-    key = lab.astype(np.int64) * span + vac
-    order = np.argsort(key, kind="stable")
-    pos = np.searchsorted(key[order], q_lab.astype(np.int64) * span + q_vac)
-    return score[order][pos]
+    """int8[H]: 0 all unplaced, 1 placed together as required, 2 split (violates)."""
+    out = np.zeros(hh.n, dtype=np.int8)
+    if hh.n == 0:
+        return out
+    hid = lab.household[hh.members].astype(np.int64)
+    v = state.vacancy[hh.members]
+    placed = np.bincount(hid, weights=(v >= 0), minlength=hh.n)
+    size = np.diff(hh.start)
+    key = np.where(v >= 0, _option_key(hh.mode[hid], np.maximum(v, 0), vac), -1)
+    kmin = np.full(hh.n, np.iinfo(np.int64).max)
+    kmax = np.full(hh.n, np.iinfo(np.int64).min)
+    np.minimum.at(kmin, hid, key)
+    np.maximum.at(kmax, hid, key)
+    together = (placed == size) & (kmin == kmax) & (kmin >= 0)
+    out[placed > 0] = 2
+    out[together & (size > 0)] = 1
+    return out
+
+
+def _components(
+    pool: list[CandidatePairs], n_lab: int, n_vac: int, hh: _Households, lab: LaborerArrays
+) -> np.ndarray:
+    """Connected component label of each laborer in the graph of candidate pairs plus
+    links between members of a household (their rules couple them)."""
+    heads = hh.members[hh.start[lab.household[hh.members].astype(np.int64)]]
+    rows = np.concatenate([*(p.laborer.astype(np.int64) for p in pool), hh.members])
+    cols = np.concatenate([*(p.vacancy.astype(np.int64) + n_lab for p in pool), heads])
+    size = n_lab + n_vac
+    graph = coo_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(size, size))
+    _, labels = connected_components(graph, directed=False)
+    return labels[:n_lab]
+
+
+def _solve_component_cpsat(
+    comp_lab: np.ndarray,
+    pool: CandidatePairs,
+    cap: np.ndarray,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    hh: _Households,
+    time_limit_s: float,
+) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """Exact optimum of one component with household rules (CP-SAT, one worker).
+
+    Objective: sum over chosen pairs of (B + score), B = 100 * (laborers) + 1, so
+    placements come first. Returns (laborers, vacancies, proven optimal) or None if no
+    solution was found in time.
+    """
+    sel = np.isin(pool.laborer, comp_lab)
+    p_lab = pool.laborer[sel].astype(np.int64)
+    p_vac = pool.vacancy[sel].astype(np.int64)
+    p_sc = pool.score[sel].astype(np.int64)
+    ok = cap[p_vac] > 0
+    p_lab, p_vac, p_sc = p_lab[ok], p_vac[ok], p_sc[ok]
+    model = cp_model.CpModel()
+    x = [model.new_bool_var(f"x{i}") for i in range(p_lab.shape[0])]
+    by_lab: dict[int, list[int]] = {}
+    by_vac: dict[int, list[int]] = {}
+    for i, (li, vj) in enumerate(zip(p_lab.tolist(), p_vac.tolist(), strict=True)):
+        by_lab.setdefault(li, []).append(i)
+        by_vac.setdefault(vj, []).append(i)
+    placed = {}
+    for li in comp_lab.tolist():
+        idx = by_lab.get(li, [])
+        placed[li] = sum(x[i] for i in idx) if idx else 0
+        if idx:
+            model.add(sum(x[i] for i in idx) <= 1)
+    for vj, idx in by_vac.items():
+        model.add(sum(x[i] for i in idx) <= int(cap[vj]))
+    households = np.unique(lab.household[comp_lab])
+    for h in households[households >= 0].tolist():
+        members = hh.of(h)
+        first = int(members[0])
+        for m in members[1:].tolist():
+            model.add(placed[m] == placed[first])
+        keys: dict[int, list[int]] = {}
+        for m in members.tolist():
+            for i in by_lab.get(m, []):
+                key = int(_option_key(hh.mode[h], np.array([p_vac[i]]), vac)[0])
+                keys.setdefault(key, []).append(i)
+        z = {key: model.new_bool_var(f"h{h}k{key}") for key in keys}
+        model.add(sum(z.values()) <= 1)
+        for key, idx in keys.items():
+            for i in idx:
+                model.add_implication(x[i], z[key])
+    bonus = 100 * max(1, comp_lab.shape[0]) + 1
+    model.maximize(sum((bonus + int(s)) * x[i] for i, s in enumerate(p_sc.tolist())))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = float(time_limit_s)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    chosen = np.array([solver.value(v) for v in x], dtype=bool)
+    return p_lab[chosen], p_vac[chosen], status == cp_model.OPTIMAL
+
+
+def _household_pairs(
+    rows: np.ndarray,
+    pool: CandidatePairs,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    workers: int | None,
+) -> CandidatePairs:
+    """Candidate pairs of household members: their pool pairs plus their best
+    HOUSEHOLD_K vacancies, so that joint options at one employer / city show up."""
+    if rows.shape[0] == 0:
+        return CandidatePairs.empty()
+    more = scoring.generate_candidates(
+        lab, vac, vocab, policy, k=HOUSEHOLD_K, laborers=rows, workers=workers
+    )
+    sel = np.isin(pool.laborer, rows)
+    own = CandidatePairs(pool.laborer[sel], pool.vacancy[sel], pool.score[sel])
+    return scoring.merge_candidates([own, more], None)
+
+
+def _repair_households(
+    state: _State,
+    hh: _Households,
+    todo: np.ndarray,
+    pairs: CandidatePairs,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    displace: bool,
+) -> tuple[int, np.ndarray]:
+    """Place households `todo` jointly where that gains placements or score.
+
+    Options are the employers (same_employer) or cities (same_city) in which every
+    member has a candidate. For each option a member takes its best candidate there that
+    still has a free opening, else (if `displace`) its best candidate, displacing the
+    lowest-scored single laborer there (who becomes unplaced and may be placed again
+    later). A household takes its best option by (placements gained, score gained) when
+    that is an improvement: more placements, or as many and a higher score. Households
+    go best first (their best options' value). Returns (placed, displaced laborers).
+    """
+    if todo.shape[0] == 0 or len(pairs) == 0:
+        return 0, np.zeros(0, np.int64)
+    hid_of = lab.household.astype(np.int64)
+    p_lab = pairs.laborer.astype(np.int64)
+    p_vac = pairs.vacancy.astype(np.int64)
+    p_sc = pairs.score.astype(np.int64)
+    p_h = hid_of[p_lab]
+    sel = np.isin(p_h, todo) & (state.cap[p_vac] > 0)
+    p_lab, p_vac, p_sc, p_h = p_lab[sel], p_vac[sel], p_sc[sel], p_h[sel]
+    p_key = _option_key(hh.mode[p_h], p_vac, vac)
+    order = np.lexsort((p_vac, -p_sc, p_lab, p_key, p_h))
+    p_lab, p_vac, p_sc, p_h, p_key = (a[order] for a in (p_lab, p_vac, p_sc, p_h, p_key))
+    # Per (household, option): members covered and the sum of their best scores.
+    new_grp = np.ones(p_h.shape[0], dtype=bool)
+    new_grp[1:] = (p_h[1:] != p_h[:-1]) | (p_key[1:] != p_key[:-1])
+    new_mem = new_grp.copy()
+    new_mem[1:] |= p_lab[1:] != p_lab[:-1]
+    g_start = np.flatnonzero(new_grp)
+    g_end = np.concatenate([g_start[1:], [p_h.shape[0]]])
+    g_members = np.add.reduceat(new_mem.astype(np.int64), g_start) if g_start.size else g_start
+    g_value = np.add.reduceat(np.where(new_mem, p_sc, 0), g_start) if g_start.size else g_start
+    g_h = p_h[g_start]
+    size = np.diff(hh.start)
+    full = g_members == size[g_h]
+    g_start, g_end, g_h, g_value = g_start[full], g_end[full], g_h[full], g_value[full]
+    # Households in order of their best option's value; options per household by value.
+    order = np.lexsort((p_key[g_start], -g_value, g_h))
+    g_start, g_end, g_h, g_value = g_start[order], g_end[order], g_h[order], g_value[order]
+    h_first = np.ones(g_h.shape[0], dtype=bool)
+    h_first[1:] = g_h[1:] != g_h[:-1]
+    h_pos = np.flatnonzero(h_first)
+    h_stop = np.concatenate([h_pos[1:], [g_h.shape[0]]])
+    h_order = np.lexsort((g_h[h_pos], -g_value[h_pos]))
+
+    rem = state.remaining()
+    holders: dict[int, list[tuple[int, int]]] = {}  # vacancy -> [(score, laborer)] asc
+    single = np.flatnonzero((state.vacancy >= 0) & (hid_of < 0))
+    o = np.lexsort((-single, state.score[single], state.vacancy[single]))
+    for li in single[o].tolist():
+        holders.setdefault(int(state.vacancy[li]), []).append((int(state.score[li]), li))
+    pl_lab, pl_vac, pl_sc = p_lab.tolist(), p_vac.tolist(), p_sc.tolist()
+    placed_households = 0
+    displaced: list[int] = []
+    for hp in h_order.tolist():
+        best = None
+        for g in range(int(h_pos[hp]), min(int(h_stop[hp]), int(h_pos[hp]) + HOUSEHOLD_OPTIONS)):
+            plan = _plan_option(
+                range(int(g_start[g]), int(g_end[g])), pl_lab, pl_vac, pl_sc, rem, holders, displace
+            )
+            if plan is not None and (best is None or plan[0] > best[0]):
+                best = plan
+        if best is None:
+            continue
+        (gain_places, gain_score), members, vacs, scores, taken = best
+        if gain_places < 0 or (gain_places == 0 and gain_score <= 0):
+            continue
+        for li in taken:
+            vj = int(state.vacancy[li])
+            holders[vj] = [t for t in holders[vj] if t[1] != li]
+            state.release(np.array([li]))
+            rem[vj] += 1
+            displaced.append(li)
+        state.place(np.asarray(members), np.asarray(vacs), np.asarray(scores))
+        for vj in vacs:
+            rem[vj] -= 1
+        placed_households += 1
+    return placed_households, np.asarray(displaced, dtype=np.int64)
+
+
+def _plan_option(
+    rows: range,
+    p_lab: list[int],
+    p_vac: list[int],
+    p_sc: list[int],
+    rem: np.ndarray,
+    holders: dict[int, list[tuple[int, int]]],
+    displace: bool,
+) -> tuple[tuple[int, int], list[int], list[int], list[int], list[int]] | None:
+    """Members' vacancies within one option (rows sorted by member, score desc).
+
+    Returns ((placements gained, score gained), members, vacancies, scores, displaced)
+    or None when the option cannot take every member. Gains are against leaving the
+    household out: a displaced single costs its score; a free opening costs the score of
+    the weakest single holding that vacancy (a comparable single would take it), or is a
+    placement gained when no single holds it.
+    """
+    free: dict[int, int] = {}
+    used_holders: dict[int, int] = {}
+    members: list[int] = []
+    vacs: list[int] = []
+    scores: list[int] = []
+    taken: list[int] = []
+    lost = 0
+    gained = 0
+    i = rows.start
+    while i < rows.stop:
+        li = p_lab[i]
+        j = i
+        while j < rows.stop and p_lab[j] == li:
+            j += 1
+        choice = None
+        for r in range(i, j):  # best candidate with a free opening
+            vj = p_vac[r]
+            if int(rem[vj]) - free.get(vj, 0) > 0:
+                choice = r
+                free[vj] = free.get(vj, 0) + 1
+                # The opening would otherwise go to a single laborer about as good as
+                # the weakest one holding this vacancy; none there: a placement gained.
+                pool = holders.get(vj, [])
+                if pool:
+                    lost += pool[0][0]
+                else:
+                    gained += 1
+                break
+        if choice is None and displace:
+            for r in range(i, j):  # best candidate with a single laborer to displace
+                vj = p_vac[r]
+                pool = holders.get(vj, [])
+                k = used_holders.get(vj, 0)
+                if k < len(pool):
+                    used_holders[vj] = k + 1
+                    lost += pool[k][0]
+                    taken.append(pool[k][1])
+                    choice = r
+                    break
+        if choice is None:
+            return None
+        members.append(li)
+        vacs.append(p_vac[choice])
+        scores.append(p_sc[choice])
+        i = j
+    return (gained, sum(scores) - lost), members, vacs, scores, taken
+
+
+# --------------------------------------------------------------------------------------
+# Round
+# --------------------------------------------------------------------------------------
+
+
+def _parts_of(
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    assignment: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """int8 parts of every assigned pair (0 for unassigned laborers)."""
+    rows = np.flatnonzero(assignment >= 0)
+    out = {name: np.zeros(assignment.shape[0], dtype=np.int8) for name in PART_NAMES}
+    chunk = 1 << 18
+    for s in range(0, rows.shape[0], chunk):
+        r = rows[s : s + chunk]
+        parts = scoring.score_parts(lab, vac, vocab, policy, r, assignment[r])
+        for name in PART_NAMES:
+            out[name][r] = parts[name]
+    return out
+
+
+def solve_round(
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    households: HouseholdArrays | None,
+    vocab: Vocabulary,
+    policy: Policy,
+    k: int | None = None,
+    time_limit_s: float | None = None,
+    *,
+    progress: Callable[[float], None] | None = None,
+    workers: int | None = None,
+    candidates: CandidatePairs | None = None,
+) -> RoundResult:
+    """One matching round: proposed vacancy per laborer, households kept together.
+
+    1. candidates: best k vacancies per laborer (`scoring.generate_candidates`);
+    2. relaxation without household rules: exact optimum over the candidates, then
+       no stranding (unplaced laborers that pass the hard rules for a vacancy with
+       openings left get it as candidate and the openings are filled exactly);
+       its total score is `upper_bound`;
+    3. households: components with households solved exactly by CP-SAT when small,
+       otherwise split households are placed jointly or left out (never split);
+    4. no stranding again for single laborers, then households into openings left.
+
+    `households=None` ignores household rules. `time_limit_s` bounds each CP-SAT
+    component solve (deterministic time, default 10 s). `candidates` may pass
+    precomputed top-k pairs (e.g. merged from per-occupation tasks); `workers` threads
+    generate candidates. `progress(fraction)` is called after each stage.
+    Deterministic: the same input gives the same output.
+    """
+    t_all = time.perf_counter()
+    stats: dict[str, float] = {}
+    report = progress if progress is not None else (lambda _f: None)
+    k = policy.k if k is None else int(k)
+    if households is None:  # no household rules: everybody counts as single
+        households = HouseholdArrays.empty()
+        lab = dataclasses.replace(lab, household=np.full(len(lab), -1, dtype=np.int32))
+    n = len(lab)
+    cpsat_limit = 10.0 if time_limit_s is None else float(time_limit_s)
+
+    t = time.perf_counter()
+    cand = (
+        scoring.generate_candidates(lab, vac, vocab, policy, k=k, workers=workers)
+        if candidates is None
+        else candidates
+    )
+    stats["candidates"] = time.perf_counter() - t
+    report(0.35)
+
+    t = time.perf_counter()
+    state = _State(n, vac.openings)
+    l_sel, v_sel = _solve_flow(
+        cand.laborer.astype(np.int64),
+        cand.vacancy.astype(np.int64),
+        cand.score.astype(np.int64),
+        state.cap,
+    )
+    state.place(l_sel, v_sel, _lookup_scores(cand, l_sel, v_sel).astype(np.int64))
+    stats["solve"] = time.perf_counter() - t
+    report(0.6)
+
+    t = time.perf_counter()
+    everyone = np.ones(n, dtype=bool)
+    pool = [cand]
+    strand_added, strand_passes = _unstrand(state, pool, everyone, lab, vac, vocab, policy, workers)
+    stats["stranding"] = time.perf_counter() - t
+    relax = state.copy()
+    upper_bound = int(relax.score.sum())
+    upper_assigned = int((relax.vacancy >= 0).sum())
+    report(0.7)
+
+    t = time.perf_counter()
+    hh = _Households.build(lab, households)
+    placed_households = 0
+    exact_components = 0
+    if hh.n:
+        status = _household_status(state, hh, lab, vac)
+        split = np.flatnonzero(status == 2)
+        # Small components with households: exact (CP-SAT).
+        lab_comp = _components(pool, n, len(vac), hh, lab)
+        comp_size = np.zeros(int(lab_comp.max()) + 1, dtype=np.int64)
+        for p in pool:
+            comp_size += np.bincount(lab_comp[p.laborer], minlength=comp_size.shape[0])
+        member_comp = np.unique(lab_comp[hh.members])
+        small = member_comp[comp_size[member_comp] <= CPSAT_MAX_PAIRS]
+        exact_lab = np.zeros(n, dtype=bool)
+        in_small = np.isin(lab_comp, small)
+        small_pairs = _select(pool, in_small)
+        order = np.argsort(lab_comp[small_pairs.laborer], kind="stable")
+        small_pairs = CandidatePairs(
+            small_pairs.laborer[order], small_pairs.vacancy[order], small_pairs.score[order]
+        )
+        pair_comp = lab_comp[small_pairs.laborer]
+        small_rows = np.flatnonzero(in_small)
+        small_rows = small_rows[np.argsort(lab_comp[small_rows], kind="stable")]
+        row_comp = lab_comp[small_rows]
+        for c in small.tolist():
+            rows = small_rows[np.searchsorted(row_comp, c) : np.searchsorted(row_comp, c, "right")]
+            a, b = np.searchsorted(pair_comp, c), np.searchsorted(pair_comp, c, "right")
+            comp_pairs = CandidatePairs(
+                small_pairs.laborer[a:b], small_pairs.vacancy[a:b], small_pairs.score[a:b]
+            )
+            res = _solve_component_cpsat(rows, comp_pairs, state.cap, lab, vac, hh, cpsat_limit)
+            if res is None:
+                continue  # no solution in time: the greedy repair below handles it
+            c_lab, c_vac, optimal = res
+            before = state.copy()
+            hs = np.unique(lab.household[rows])
+            feasible_before = not (status[hs[hs >= 0]] == 2).any()
+            state.release(rows)
+            state.place(c_lab, c_vac, _lookup_scores(comp_pairs, c_lab, c_vac).astype(np.int64))
+            worse = (int((state.vacancy[rows] >= 0).sum()), int(state.score[rows].sum())) < (
+                int((before.vacancy[rows] >= 0).sum()),
+                int(before.score[rows].sum()),
+            )
+            if not optimal and feasible_before and worse:
+                state = before  # time limit hit and the relaxation was already better
+            exact_lab[rows] = True
+            exact_components += 1
+        # Elsewhere: split households are released, then placed jointly or left out.
+        split = split[~exact_lab[hh.members[hh.start[split]]]]
+        members = np.concatenate([hh.of(h) for h in split.tolist()]) if split.size else None
+        if members is not None:
+            state.release(members)
+            is_member = np.zeros(n, dtype=bool)
+            is_member[members] = True
+            member_pairs = _household_pairs(
+                members, _select(pool, is_member), lab, vac, vocab, policy, workers
+            )
+            placed_households, _displaced = _repair_households(
+                state, hh, split, member_pairs, lab, vac, displace=True
+            )
+    stats["households"] = time.perf_counter() - t
+    report(0.85)
+
+    t = time.perf_counter()
+    singles = lab.household < 0
+    _fill_residual(state, _select(pool, singles & (state.vacancy < 0)), singles)
+    added2, passes2 = _unstrand(state, pool, singles, lab, vac, vocab, policy, workers)
+    strand_added += added2
+    strand_passes += passes2
+    if hh.n:
+        status = _household_status(state, hh, lab, vac)
+        out = np.flatnonzero(status == 0)
+        if out.shape[0] and state.remaining().max(initial=0) > 0:
+            members = np.concatenate([hh.of(h) for h in out.tolist()])
+            is_member = np.zeros(n, dtype=bool)
+            is_member[members] = True
+            member_pairs = _household_pairs(
+                members, _select(pool, is_member), lab, vac, vocab, policy, workers
+            )
+            placed_households += _repair_households(
+                state, hh, out, member_pairs, lab, vac, displace=False
+            )[0]
+        # Safety net: a household never ends split.
+        status = _household_status(state, hh, lab, vac)
+        for h in np.flatnonzero(status == 2).tolist():
+            state.release(hh.of(h))
+    stats["repair"] = time.perf_counter() - t
+    report(0.95)
+
+    assignment = state.vacancy.astype(np.int32)
+    score = state.score.astype(np.int16)
+    total = int(state.score.sum())
+    final_status = _household_status(state, hh, lab, vac)
+    t = time.perf_counter()
+    parts = _parts_of(lab, vac, vocab, policy, assignment)
+    stats["parts"] = time.perf_counter() - t
+    stats["total"] = time.perf_counter() - t_all
+    stats["stranding_passes"] = float(strand_passes)
+    stats["exact_components"] = float(exact_components)
+    report(1.0)
+    filled = np.bincount(assignment[assignment >= 0], minlength=len(vac)).astype(np.int32)
+    return RoundResult(
+        assignment=assignment,
+        score=score,
+        assigned=int((assignment >= 0).sum()),
+        total_score=total,
+        candidate_pairs=len(cand) + strand_added,
+        upper_bound=upper_bound,
+        upper_bound_assigned=upper_assigned,
+        gap=(upper_bound - total) / upper_bound if upper_bound else 0.0,
+        vacancy_filled=filled,
+        parts=parts,
+        households_placed=int((final_status == 1).sum()),
+        households_unplaced=int((final_status == 0).sum()),
+        stranding_pairs_added=strand_added,
+        stats=stats,
+    )
+
+
+def greedy_baseline(
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    candidates: CandidatePairs | None = None,
+    *,
+    refresh: int = 50_000,
+    refresh_k: int = 40,
+    workers: int | None = None,
+) -> Assignment:
+    """First come, first served: laborers in id order each take their best vacancy that
+    still has openings (hard rules apply; households are ignored).
+
+    Uses the top-k candidate lists; when a laborer's list is used up, it and the next
+    `refresh` laborers get fresh lists of `refresh_k` vacancies still open. A
+    list computed at some moment stays exact later on: openings only disappear, so its
+    first still-open entry is the best still-open vacancy (a list shorter than k held
+    every feasible vacancy).
+    """
+    t0 = time.perf_counter()
+    k = policy.k
+    cand = (
+        scoring.generate_candidates(lab, vac, vocab, policy, k=k, workers=workers)
+        if candidates is None
+        else candidates
+    )
+    n = len(lab)
+    rem = np.maximum(vac.openings.astype(np.int64), 0).tolist()
+    ptr = np.searchsorted(cand.laborer, np.arange(n + 1)).tolist()
+    c_vac = cand.vacancy.tolist()
+    c_sc = cand.score.tolist()
+    override: dict[int, tuple[list[int], list[int]]] = {}
+    out = [-1] * n
+    out_sc = [0] * n
+    order = np.argsort(lab.id, kind="stable").tolist()
+    for p, li in enumerate(order):
+        fresh_list = li in override
+        if fresh_list:
+            vs, ss = override.pop(li)
+        else:
+            vs, ss = c_vac[ptr[li] : ptr[li + 1]], c_sc[ptr[li] : ptr[li + 1]]
+        taken = False
+        for vj, sc in zip(vs, ss, strict=True):
+            if rem[vj] > 0:
+                rem[vj] -= 1
+                out[li], out_sc[li] = vj, sc
+                taken = True
+                break
+        if taken or len(vs) < (refresh_k if fresh_list else k):
+            continue  # placed, or the list held every feasible vacancy
+        # All k listed vacancies are full: fresh lists for this laborer and the next
+        # `refresh` ones, against the vacancies still open.
+        open_vac = np.flatnonzero(np.asarray(rem) > 0)
+        if open_vac.shape[0] == 0:
+            continue
+        batch = np.asarray(order[p : p + refresh], dtype=np.int64)
+        fresh = scoring.generate_candidates(
+            lab,
+            vac,
+            vocab,
+            policy,
+            k=refresh_k,
+            laborers=batch,
+            vacancies=open_vac,
+            workers=workers,
+        )
+        lo = np.searchsorted(fresh.laborer, batch).tolist()
+        hi = np.searchsorted(fresh.laborer, batch, side="right").tolist()
+        f_vac, f_sc = fresh.vacancy.tolist(), fresh.score.tolist()
+        for lj, a, b in zip(batch.tolist(), lo, hi, strict=True):
+            override[lj] = (f_vac[a:b], f_sc[a:b])
+        vs, ss = override.pop(li)
+        for vj, sc in zip(vs, ss, strict=True):
+            if rem[vj] > 0:
+                rem[vj] -= 1
+                out[li], out_sc[li] = vj, sc
+                break
+    vacancy = np.asarray(out, dtype=np.int32)
+    score = np.asarray(out_sc, dtype=np.int16)
+    return Assignment(
+        vacancy=vacancy,
+        score=score,
+        assigned=int((vacancy >= 0).sum()),
+        total_score=int(score.sum(dtype=np.int64)),
+        stats={"greedy": time.perf_counter() - t0},
+    )

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.core.types import (
-    KEEP_SAME_CITY,
     PART_NAMES,
     PRIORITY_FLAGS,
     CandidatePairs,
@@ -43,9 +42,10 @@ HARD_RULES: tuple[str, ...] = ("consent", "occupation", "age", "on_time", "wage"
 _SHIFT = 16
 _COLMASK = (1 << _SHIFT) - 1
 _PEN = -(1 << 28)
-# Columns (vacancies) per block: keeps the age table (2*cols+1 rows x cols) small.
+# Columns (vacancies) per block: bounds the per-class tables (classes x columns) and
+# keeps the column index within the 16 bits of a packed key.
 _MAX_BLOCK_COLS = 2048
-# Laborer rows evaluated at once: a chunk's int32 key matrix stays cache-sized.
+# Laborer rows evaluated at once by the unpruned scan: the int32 key matrix stays small.
 _CHUNK_ROWS = 384
 # Merged candidate keys: total score << 32 | (2**31 - 1 - vacancy index).
 _KEY64_SHIFT = 32
@@ -1027,8 +1027,11 @@ def generate_candidates(
     return _keys_to_pairs(rows, best[rows])
 
 
-def merge_candidates(parts: Sequence[CandidatePairs], k: int) -> CandidatePairs:
-    """Combine candidate lists (e.g. per-occupation tasks): best k per laborer, deduplicated."""
+def merge_candidates(parts: Sequence[CandidatePairs], k: int | None) -> CandidatePairs:
+    """Combine candidate lists (e.g. per-occupation tasks): best k per laborer, deduplicated.
+
+    Sorted by laborer, score descending, vacancy; `k=None` keeps every pair.
+    """
     parts = [p for p in parts if len(p)]
     if not parts:
         return CandidatePairs.empty()
@@ -1042,6 +1045,8 @@ def merge_candidates(parts: Sequence[CandidatePairs], k: int) -> CandidatePairs:
         # Same pair from two lists has the same score, so duplicates are adjacent.
         dup[1:] = (lab_i[1:] == lab_i[:-1]) & (vac_i[1:] == vac_i[:-1])
     lab_i, vac_i, score = lab_i[~dup], vac_i[~dup], score[~dup]
+    if k is None:
+        return CandidatePairs(laborer=lab_i, vacancy=vac_i, score=score)
     first = np.searchsorted(lab_i, lab_i, side="left")
     keep = (np.arange(lab_i.shape[0]) - first) < k
     return CandidatePairs(laborer=lab_i[keep], vacancy=vac_i[keep], score=score[keep])

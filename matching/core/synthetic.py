@@ -11,7 +11,8 @@ arrays. The shape follows the reference data:
   wanted, construction sits in between; a few occupations are related (0.5 fit);
 * laborers 16-65, 1-2 skills, minimum wages mostly 3,000-6,000 yuan (20% unknown),
   available over about 50 days, 35% without a destination preference, 10% in households
-  of 2-4 (same county) that must stay together (same employer or same city);
+  of 2-4 (same county, same preferences, 60% of relatives share the head's main
+  occupation) that must stay together (same employer or same city);
 * vacancies at ~V/6 employers of Zipf-like size, wages 4,000-9,000 by occupation and
   city, start dates over 60 days, age limits such as 18-45.
 """
@@ -342,7 +343,7 @@ def _households(rng: np.random.Generator, lab: LaborerArrays, share: float) -> H
     few days) availability.
     """
     n = len(lab)
-    target = int(round(n * share))
+    target = round(n * share)
     if target < 2:
         return HouseholdArrays.empty()
     sizes = rng.choice([2, 3, 4], size=target // 2 + 1, p=[0.6, 0.3, 0.1])
@@ -362,6 +363,14 @@ def _households(rng: np.random.Generator, lab: LaborerArrays, share: float) -> H
     lab.county[members] = lab.county[head]
     lab.preferred[members] = lab.preferred[head]
     lab.available_day[members] = lab.available_day[head] + rng.integers(0, 4, members.shape[0])
+    # Relatives often follow each other into the same line of work: 60% of the other
+    # members also have the head's main occupation (a few years of experience).
+    other = members != head
+    follow = other & (rng.random(members.shape[0]) < 0.6)
+    main = np.argmax(lab.skill_years[head[follow]], axis=1)
+    rows = members[follow]
+    years = rng.integers(0, 6, rows.shape[0]).astype(np.int8)
+    lab.skill_years[rows, main] = np.maximum(lab.skill_years[rows, main], years)
     keep = (rng.random(sizes.shape[0]) < 0.55).astype(np.int8)  # 1 = same city
     return HouseholdArrays(keep_together=keep)
 

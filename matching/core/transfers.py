@@ -82,6 +82,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jobmatch import geo
+from matching.core.transfers_bounds import interval_lower_bound
+from matching.core.transfers_improve import SearchStats, improve
 from matching.core.transfers_packing import (
     Coach,
     Context,
@@ -180,6 +182,12 @@ class Params:
     # Stop orders are enumerated exactly up to this many (3 pickups x 3 drop-offs = 36).
     exact_route_max_orders: int = 720
     seed: int = 0
+    # Effort of the improvement search (`transfers_improve`), as a multiple of its default
+    # number of max-flow evaluations; 0 switches it off. Deterministic: no clock involved.
+    search_effort: float = 1.0
+    # Processes for that search (forked; 1 = in this process). The result is the same
+    # either way: each (county, city) is searched independently and deterministically.
+    search_workers: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +277,32 @@ def lower_bound_trips(riders: Iterable[Rider], coach_types: Sequence[CoachType])
     for r in riders:
         groups[(r.county, r.city)] = groups.get((r.county, r.city), 0) + 1
     return sum(math.ceil(n / biggest) for n in groups.values())
+
+
+def strongest_lower_bound(
+    plan: Plan,
+    riders: Sequence[Rider],
+    points: Iterable[Point],
+    params: Params,
+    coach_types: Sequence[CoachType] = DEFAULT_COACH_TYPES,
+) -> int:
+    """The interval lower bound (`transfers_bounds`) over the riders `plan` counts in its
+    bounds: valid for any plan of these riders, and at least the plan's other bounds.
+
+    Costs seconds on a season, so it is not part of `plan_transfers`; the benchmark calls it.
+    """
+    planner = _Planner(riders, points, params, coach_types, ())
+    planner.unseated = dict(plan.unseated)
+    spans = planner._spans(planner._carried())
+    bound = interval_lower_bound(
+        spans, planner.max_seats, params.max_pickup_stops, params.max_dropoff_stops
+    )
+    return max(
+        bound,
+        plan.lower_bound_trips,
+        plan.stats.get("window_lower_bound", 0),
+        plan.stats.get("stop_aware_lower_bound", 0),
+    )
 
 
 def plan_transfers(
@@ -383,14 +417,31 @@ class _Planner:
         t = _time.perf_counter()
         for packer in packers:
             removed += packer.eliminate()
+        self.timings["eliminate_s"] = _time.perf_counter() - t
+        t = _time.perf_counter()
+        search = SearchStats()
+        if self.params.search_effort > 0:
+            improve(
+                self.ctx,
+                packers,
+                seed=self.params.seed,
+                effort=self.params.search_effort,
+                workers=self.params.search_workers,
+                stats=search,
+            )
+        self.timings["search_s"] = _time.perf_counter() - t
+        t = _time.perf_counter()
+        settled = sum(packer.settle_days() for packer in packers)
         sizes = [c.seats for c in self.coach_types]
         for packer in packers:
             moved += packer.downsize(sizes)
-        self.timings["improve_s"] = _time.perf_counter() - t
+        self.timings["downsize_s"] = _time.perf_counter() - t
         outside = [c for c in self.coaches if not 0 <= c.day < self.n_days]
         self.coaches = outside + [c for packer in packers for c in packer.coaches]
         self.ctx.counters["coaches_eliminated"] = removed
         self.ctx.counters["parties_moved_for_smaller_coach"] = moved
+        self.ctx.counters["coaches_moved_to_a_later_day"] = settled
+        self.ctx.counters.update(search.as_counters())
 
         t = _time.perf_counter()
         scheduler = self._schedule()
@@ -857,17 +908,9 @@ class _Planner:
         trips.sort(key=lambda t: (t.departure, t.county, t.city, t.key))
         seated = sum(len(t.seats) for t in trips)
         seats = sum(t.coach.seats for t in trips)
-        carried = [r for r in self.riders if r.id not in self.unseated or self._late_fail(r)]
+        carried = self._carried()
         lb = lower_bound_trips(carried, self.coach_types)
-        spans = []
-        for r in carried:
-            if r.pickup in self.index and r.dropoff in self.index:
-                lo = max((r.earliest_departure - self.params.from_date).days, 0)
-                hi = min(self._last_day(r), self.n_days - 1)
-                if hi >= lo:
-                    spans.append(
-                        (r.county, r.city, self.index[r.pickup], self.index[r.dropoff], lo, hi)
-                    )
+        spans = self._spans(carried)
         window_lb, stop_lb = lower_bounds(
             spans, self.max_seats, self.ctx.max_pickups, self.ctx.max_dropoffs
         )
@@ -896,6 +939,23 @@ class _Planner:
             seat_utilization=round(seated / seats, 4) if seats else 0.0,
             stats=stats,
         )
+
+    def _carried(self) -> list[Rider]:
+        """Riders the lower bounds count: seated, or unseated only for want of a slot."""
+        return [r for r in self.riders if r.id not in self.unseated or self._late_fail(r)]
+
+    def _spans(self, riders: Iterable[Rider]) -> list[tuple[str, str, int, int, int, int]]:
+        """(county, city, pickup, drop-off, first day, last feasible day) per rider."""
+        spans = []
+        for r in riders:
+            if r.pickup in self.index and r.dropoff in self.index:
+                lo = max((r.earliest_departure - self.params.from_date).days, 0)
+                hi = min(self._last_day(r), self.n_days - 1)
+                if hi >= lo:
+                    spans.append(
+                        (r.county, r.city, self.index[r.pickup], self.index[r.dropoff], lo, hi)
+                    )
+        return spans
 
     def _late_fail(self, rider: Rider) -> bool:
         """Riders unseated for lack of a departure slot still count in the lower bound."""

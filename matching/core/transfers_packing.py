@@ -168,6 +168,15 @@ class Context:
         self._next_uid += 1
         return self._next_uid
 
+    def peek_uid(self) -> int:
+        """The last coach id handed out."""
+        return self._next_uid
+
+    def reset_uids(self, last: int) -> None:
+        """Hand out ids after `last` from now on (the improvement search gives each county
+        its own range, so its ids do not depend on the order counties run in)."""
+        self._next_uid = last
+
     def over_budget(self) -> bool:
         hit = _time.perf_counter() > self.deadline_s
         if hit:
@@ -323,6 +332,8 @@ class CountyPacker:
 
     # -- phase 1 ------------------------------------------------------------------------
     def dispatch(self) -> None:
+        """The late sweep, then the lazy earliest-deadline sweep over the days."""
+        self._late_sweep()
         pools: dict[str, list[Party]] = {c: [] for c in self.cities}
         cursor = dict.fromkeys(self.cities, 0)
         for day in range(self.ctx.n_days):
@@ -336,6 +347,39 @@ class CountyPacker:
                 pool = [p for p in pools[city] if p.coach is None and p.reason is None]
                 pools[city] = pool
                 self._dispatch_day(city, day, pool)
+
+    def _late_sweep(self) -> None:
+        """Seat the riders who become available after the first day, latest first.
+
+        Going backwards in time, a party available from day `d` has no later chance than
+        day `d`. Its coach is filled with other late-available parties first, then with
+        parties available from the start whose deadline is nearest: the late riders get
+        the companions they need before the forward sweep spends them on early coaches
+        (without this, late riders end up on half-empty coaches at the end of the season).
+        A party no coach can take here is left to the forward sweep.
+        """
+        ctx = self.ctx
+        for city in self.cities:
+            parties = self.parties[city]
+            if not any(p.lo > 0 for p in parties):
+                continue
+            for day in range(ctx.n_days - 1, 0, -1):
+                urgent = [
+                    p for p in parties if p.lo == day and p.coach is None and p.reason is None
+                ]
+                if not urgent:
+                    continue
+                pool = [
+                    p
+                    for p in parties
+                    if p.coach is None and p.reason is None and p.lo <= day <= p.hi
+                ]
+                for party in sorted(urgent, key=lambda p: (-p.size, p.idx)):
+                    self._insert_best(party, self._coaches_on(city, day))
+                while True:
+                    waiting = [p for p in urgent if p.coach is None]
+                    if not waiting or self._build(city, day, pool, waiting, late=True) is None:
+                        break
 
     def _coaches_on(self, city: str, day: int) -> list[Coach]:
         return [c for c in self.coaches if c.city == city and c.day == day]
@@ -372,14 +416,33 @@ class CountyPacker:
         board(self.ctx, best[1], party)
         return True
 
-    def _build(self, city: str, day: int, pool: list[Party], urgent: list[Party]) -> Coach | None:
+    def _build(
+        self, city: str, day: int, pool: list[Party], urgent: list[Party], *, late: bool = False
+    ) -> Coach | None:
         """Open one coach on `day` around the urgent parties and fill it (None if blocked).
 
         The stop set is the best block of (pickup, drop-off) flows containing the seed
         party's stops: most urgent riders first, then most riders overall (capped at the
         seats), then riders due soonest, as they would force a coach of their own soon.
+        `late` is the backward sweep: urgent means available from `day` on, and "due soon"
+        means available from a day just before it.
         """
         ctx = self.ctx
+        if late:
+
+            def due(p: Party) -> bool:
+                return p.lo >= day
+
+            def soon(p: Party) -> float:
+                return p.size / (day - p.lo) if p.lo > 0 else 0.0
+        else:
+
+            def due(p: Party) -> bool:
+                return p.hi <= day
+
+            def soon(p: Party) -> float:
+                return p.size / (p.hi - day)
+
         free = [p for p in pool if p.coach is None and p.reason is None]
         singles = [p for p in free if len(p.flows) == 1]
         rows_pt = sorted({f[0] for p in free for f in p.flows})
@@ -392,10 +455,10 @@ class CountyPacker:
         for party in singles:
             ((p, d),) = party.flows
             all_m[ri[p], ci[d]] += party.size
-            if party.hi <= day:
+            if due(party):
                 urgent_m[ri[p], ci[d]] += party.size
             else:
-                soon_m[ri[p], ci[d]] += party.size / (party.hi - day)
+                soon_m[ri[p], ci[d]] += soon(party)
 
         def seed_key(party: Party) -> tuple:
             u = sum(urgent_m[ri[p], ci[d]] for p, d in party.flows)
@@ -430,7 +493,10 @@ class CountyPacker:
         candidates = [
             p for p in free if p.pickups <= pickups and p.dropoffs <= dropoffs and p.lo <= day
         ]
-        candidates.sort(key=lambda p: (p is not seed, p.hi, -p.size, p.idx))
+        if late:  # the late parties, latest first, then those due soonest
+            candidates.sort(key=lambda p: (p is not seed, p.lo == 0, -p.lo, p.hi, -p.size, p.idx))
+        else:
+            candidates.sort(key=lambda p: (p is not seed, p.hi, -p.size, p.idx))
         board(ctx, coach, seed)
         for party in candidates[1:]:
             if coach.load >= cap:
@@ -639,6 +705,25 @@ class CountyPacker:
                     return True
                 self._shift(c, old)
         return False
+
+    def settle_days(self) -> int:
+        """Move each coach to the latest day its riders all allow; returns coaches moved.
+
+        The coach count does not depend on the day inside that range, but riders prefer to
+        arrive just before they start work (no nights to pay for at the factory town), and
+        it is what the lazy sweep would have chosen. Locked and kept coaches stay; a move
+        must keep the departure cap and the exact deadlines.
+        """
+        moved = 0
+        movable = [c for c in self.coaches if self._movable(c)]
+        for coach in sorted(movable, key=lambda c: (-c.day, c.uid)):
+            lo = max(p.lo for p in coach.parties)
+            hi = min(p.hi for p in coach.parties)
+            for day in range(hi, coach.day, -1):
+                if day >= lo and self._shift(coach, day):
+                    moved += 1
+                    break
+        return moved
 
     # -- phase 3 ------------------------------------------------------------------------
     def downsize(self, seat_sizes: list[int]) -> int:

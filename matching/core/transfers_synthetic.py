@@ -7,24 +7,44 @@ via `baise_reference.json`), Shenzhen factory streets and Dongguan factory towns
 (NBS 2022 codes, coordinates approximate to +-3 km) and four other Guangdong cities (CPCA).
 Townships without sourced coordinates use their county seat's, as the reference advises.
 
-The season itself is a model, with every assumption a parameter:
+The season itself is a model. Every assumption is a parameter of `generate_season`, and
+the defaults are the realistic season the benchmark plans (`transfers_bench` without flags):
 
-* Laborers per county follow the 2020 census resident population (general knowledge,
-  rounded to 10,000; only the proportions matter).
-* Hires come from vacancies. A vacancy has one drop-off point and one start date (its first
-  working day) and recruits in one to four counties at county job fairs. Cities: Shenzhen
-  and Dongguan take most (45% / 30%), then Guangzhou, Foshan, Huizhou, Zhongshan.
-  Start dates spread over `weeks` weeks, heavier right after the Spring Festival.
-* Recruits of one vacancy in one county come mostly from a few townships (township job
-  fairs and fellow villagers recruiting each other, 老乡带老乡); a share `scatter` comes
-  from anywhere in the county.
-* A laborer can leave `slack` days (uniform in `slack_days`) before the last day that still
-  reaches the factory in time: windows of several departure days.
-* About `household_share` of riders travel in households of 2-4 (same township, same city,
-  same start date; one in five members works at another factory of that city), with a
-  common earliest departure.
-* A few riders (`late_share`) accepted too late to reach their start date: the plan must
-  say so instead of seating them.
+* **Who.** Laborers per county follow the 2020 census resident population (general
+  knowledge, rounded to 10,000; only the proportions matter). Inside a county the seat
+  town is three times as large as a rural township, the townships' sizes are lognormal.
+* **Vacancies.** Hires come from vacancies of `mean_vacancy` hires on average (lognormal,
+  8-400). A vacancy has one drop-off point and one start date (its first working day) and
+  recruits in one to four counties at county job fairs. Cities: Shenzhen and Dongguan take
+  most (45% / 30%), then Guangzhou, Foshan, Huizhou, Zhongshan.
+* **Start dates** spread over `weeks` weeks from `first_start` (2026-02-23, 正月初七, when
+  factories reopen after the 2026-02-17 Spring Festival), heavier right after the
+  festival: weight 1.6 per day in the first week, 1.0 in the second, 0.7 in the third.
+* **Recruitment is concentrated.** The recruits of one vacancy in one county come from
+  `catchment` (1-3, uniform) townships where the township job fair was held and fellow
+  villagers bring each other (老乡带老乡); a share `scatter` (18%) comes from anywhere in the
+  county (the county job fair, online), in proportion to the townships' sizes.
+* **When they can leave.** The plan is made after the festival, when the coaches start to
+  run: `from_date` is `lead_days` (4) days before the first start date, 正月初三. Hired
+  laborers registered after coming home for the festival, so most can leave on the first
+  day of the plan (`earliest_departure` = `from_date`). A share `later_share` (25%) becomes
+  available later (visiting family, finishing work at home): on a day drawn uniformly from
+  the day after `from_date` to two days before their start date (two days always reach the
+  factory in time, from any township). A rider's departure window therefore runs from their
+  earliest departure to the last day that still arrives by 22:00 the evening before the
+  start (the planner computes it from the travel model): a few days for the first start
+  dates, up to three weeks for the last ones.
+* **Households.** About `household_share` (10%) of riders travel in households of 2-4
+  (60/30/10%): same township, same city, same start date and earliest departure; one in five
+  members after the first works at another factory of that city.
+* **Late acceptances.** A share `late_share` (0.3%) accepted a job too late: their earliest
+  departure is the start date itself, so no coach reaches the factory the evening before and
+  the plan must leave them unseated with a reason.
+* **Older model.** `slack_days=(a, b)` replaces the availability model above with the
+  earlier one (every rider may leave a to b days before the last day that reaches the
+  factory, counted as two days before the start), for sensitivity runs.
+
+The same arguments always give the same season (numpy `default_rng(seed)`).
 """
 
 from __future__ import annotations
@@ -168,17 +188,21 @@ def generate_season(
     seed: int = 2026,
     first_start: date = date(2026, 2, 23),
     weeks: int = 3,
-    slack_days: tuple[int, int] = (2, 6),
+    lead_days: int = 4,
+    later_share: float = 0.25,
+    slack_days: tuple[int, int] | None = None,
     household_share: float = 0.10,
-    scatter: float = 0.2,
+    scatter: float = 0.18,
+    catchment: tuple[int, int] = (1, 3),
     seat_boarding: float = 0.0,
     late_share: float = 0.003,
     mean_vacancy: int = 60,
 ) -> Season:
     """Generate `riders` riders of one season; the same arguments give the same season.
 
-    `first_start` is the first vacancy start date (2026-02-23 is 正月初七, when factories
-    reopen after the 2026-02-17 Spring Festival); the plan window opens a week before.
+    See the module docstring for the meaning of every argument. `from_date` of the returned
+    `params` is `lead_days` before `first_start` (earlier if `slack_days` asks for it);
+    `to_date` is the eve of the last start date.
     """
     rng = np.random.default_rng(seed)
     county_codes = sorted(COUNTIES)
@@ -198,6 +222,7 @@ def generate_season(
     n_days = weeks * 7
     day_w = np.array([1.6 if d < 7 else (1.0 if d < 14 else 0.7) for d in range(n_days)])
     day_w /= day_w.sum()
+    plan_from = first_start - timedelta(days=lead_days)
 
     # Vacancies until their hires cover the season; sizes lognormal around `mean_vacancy`.
     cohorts: list[tuple[str, str, str, date, int]] = []  # county, city, dropoff, start, n
@@ -225,8 +250,8 @@ def generate_season(
     household_no = 0
     for county, city, dropoff, start, n in cohorts:
         towns = townships[county]
-        k = min(len(towns), int(rng.integers(1, 4)))
-        catchment = rng.choice(len(towns), size=k, replace=False, p=town_w[county])
+        k = min(len(towns), int(rng.integers(catchment[0], catchment[1] + 1)))
+        fair = rng.choice(len(towns), size=k, replace=False, p=town_w[county])
         made = 0
         while made < n:
             left = n - made
@@ -238,14 +263,20 @@ def generate_season(
             elif rng.random() < scatter:
                 town = towns[rng.choice(len(towns), p=town_w[county])]
             else:
-                town = towns[catchment[rng.integers(k)]]
-            # Last departure day that reaches the factory in time: two days before the
-            # start for every county (a same-day arrival is only sometimes possible).
-            last = start - timedelta(days=2)
-            slack = int(rng.integers(slack_days[0], slack_days[1] + 1))
-            earliest = last - timedelta(days=slack - 1)
+                town = towns[fair[rng.integers(k)]]
+            # Two days before the start always reaches the factory in time, from anywhere.
+            surely = start - timedelta(days=2)
+            if slack_days is not None:
+                slack = int(rng.integers(slack_days[0], slack_days[1] + 1))
+                earliest = surely - timedelta(days=slack - 1)
+            elif rng.random() < later_share and surely > plan_from:
+                earliest = plan_from + timedelta(
+                    days=int(rng.integers(1, (surely - plan_from).days + 1))
+                )
+            else:
+                earliest = plan_from
             if rng.random() < late_share:
-                earliest = start - timedelta(days=int(rng.integers(0, 2)))
+                earliest = start
             household = None
             if size > 1:
                 household_no += 1
@@ -271,7 +302,7 @@ def generate_season(
                 next_id += 1
             made += size
     first = min(r.earliest_departure for r in out)
-    from_date = min(first, first_start - timedelta(days=7))
+    from_date = min(first, plan_from)
     to_date = first_start + timedelta(days=n_days - 2)
     riders_out = [
         Rider(

@@ -365,11 +365,12 @@ class RoundResult:
     assigned: int
     total_score: int
     candidate_pairs: int
-    # Relaxation without household constraints (over the same candidate pairs): the most
-    # laborers that can be placed and, among those placements, the best total score.
+    # The relaxation without household rules: exact optimum over the top-k candidates,
+    # then exact refills of stranded openings (placements kept). `upper_bound` is its
+    # total score, `upper_bound_assigned` its placements.
     upper_bound: int
     upper_bound_assigned: int
-    # (upper_bound - total_score) / upper_bound; 0 when the relaxation is met exactly.
+    # (upper_bound - total_score) / upper_bound: what keeping households together cost.
     gap: float
     vacancy_filled: np.ndarray  # int32[V], openings taken in this round
     parts: dict[str, np.ndarray] = field(default_factory=dict)

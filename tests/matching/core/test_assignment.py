@@ -1,0 +1,274 @@
+"""Assignment: optimality, capacities, households, stranding, determinism, baseline."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+from matching.core import assignment, scoring
+from matching.core.synthetic import make_instance
+from matching.core.types import (
+    KEEP_SAME_CITY,
+    KEEP_SAME_EMPLOYER,
+    PART_NAMES,
+    CandidatePairs,
+    HouseholdArrays,
+    LaborerArrays,
+    Policy,
+    VacancyArrays,
+    Vocabulary,
+)
+
+from .conftest import make_laborers, make_vacancies, make_vocab
+
+
+def lsa_optimum(lab: np.ndarray, vac: np.ndarray, sc: np.ndarray, cap: np.ndarray, n: int):
+    """(placements, total score) by linear_sum_assignment over opening slots.
+
+    Weight B + score with B above any total score difference makes the maximum weight
+    assignment the lexicographic optimum (most placements, then best score).
+    """
+    slots = np.repeat(np.arange(cap.shape[0]), cap)
+    if slots.shape[0] == 0 or lab.shape[0] == 0:
+        return 0, 0
+    bonus = 100 * min(n, slots.shape[0]) + 1
+    w = np.zeros((n, slots.shape[0]), dtype=np.int64)
+    for li, vj, s in zip(lab.tolist(), vac.tolist(), sc.tolist(), strict=True):
+        w[li, slots == vj] = bonus + s
+    rows, cols = linear_sum_assignment(w, maximize=True)
+    total = int(w[rows, cols].sum())
+    return total // bonus, total % bonus
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_assign_is_lexicographically_optimal(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, v = int(rng.integers(1, 14)), int(rng.integers(1, 6))
+    k = int(rng.integers(1, v + 1))
+    lab = np.repeat(np.arange(n), k)
+    vac = np.concatenate([rng.choice(v, size=k, replace=False) for _ in range(n)])
+    sc = rng.integers(0, 101, lab.shape[0]) if seed % 2 else rng.integers(0, 3, lab.shape[0]) * 40
+    cap = rng.integers(0, 4, v)
+    res = assignment.assign(CandidatePairs(lab, vac, sc), cap, n)
+    assert (res.assigned, res.total_score) == lsa_optimum(lab, vac, sc, cap, n)
+    placed = res.vacancy >= 0
+    assert (np.bincount(res.vacancy[placed], minlength=v) <= cap).all()
+    key = set(zip(lab.tolist(), vac.tolist(), strict=True))
+    assert all((i, int(res.vacancy[i])) in key for i in np.flatnonzero(placed))
+
+
+def test_assign_prefers_placements_over_score() -> None:
+    # One opening each at vacancies 0 and 1. Laborer 0 loves vacancy 0 (100) and could
+    # take 1 (10); laborer 1 only fits vacancy 0 (20). Best score alone would place one
+    # laborer at 0 with 100; the optimum places both: 0 -> 1 (10), 1 -> 0 (20).
+    pairs = CandidatePairs(np.array([0, 0, 1]), np.array([0, 1, 0]), np.array([100, 10, 20]))
+    res = assignment.assign(pairs, np.array([1, 1]), 2)
+    assert res.vacancy.tolist() == [1, 0]
+    assert (res.assigned, res.total_score) == (2, 30)
+
+
+def household_status(
+    res_assignment: np.ndarray, lab: LaborerArrays, hh: HouseholdArrays, vac: VacancyArrays
+) -> np.ndarray:
+    state = assignment._State(len(lab), vac.openings)
+    state.vacancy = res_assignment.astype(np.int64)
+    return assignment._household_status(state, assignment._Households.build(lab, hh), lab, vac)
+
+
+def check_round(
+    res,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    hh: HouseholdArrays,
+) -> None:
+    """Invariants of every round result."""
+    placed = np.flatnonzero(res.assignment >= 0)
+    assert res.assigned == placed.shape[0]
+    filled = np.bincount(res.assignment[placed], minlength=len(vac))
+    assert (filled <= np.maximum(vac.openings, 0)).all()
+    assert np.array_equal(filled, res.vacancy_filled)
+    assert scoring.hard_mask(lab, vac, vocab, policy, placed, res.assignment[placed]).all()
+    parts = scoring.score_parts(lab, vac, vocab, policy, placed, res.assignment[placed])
+    assert np.array_equal(parts["score"], res.score[placed])
+    assert res.total_score == int(res.score.astype(np.int64).sum())
+    for name in PART_NAMES:
+        assert np.array_equal(res.parts[name][placed], parts[name])
+    assert (household_status(res.assignment, lab, hh, vac) != 2).all()
+    # No stranding: no unplaced single laborer passes the hard rules for a vacancy with
+    # openings left.
+    left = np.flatnonzero(np.maximum(vac.openings, 0) - filled > 0)
+    singles = np.flatnonzero((res.assignment < 0) & (lab.household < 0))
+    if left.shape[0] and singles.shape[0]:
+        li, vj = np.meshgrid(singles, left, indexing="ij")
+        assert not scoring.hard_mask(lab, vac, vocab, policy, li.ravel(), vj.ravel()).any()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_round_on_synthetic_data(seed: int) -> None:
+    inst = make_instance(3000, 150, seed=seed)
+    policy = Policy()
+    res = assignment.solve_round(
+        inst.lab, inst.vac, inst.households, inst.vocab, policy, progress=lambda f: None
+    )
+    check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
+    assert res.upper_bound >= res.total_score * 0.95
+    assert res.upper_bound_assigned >= res.assigned
+    assert res.households_placed > 0
+    assert res.gap == pytest.approx((res.upper_bound - res.total_score) / res.upper_bound)
+
+
+def test_round_is_deterministic() -> None:
+    inst = make_instance(4000, 200, seed=9)
+    policy = Policy()
+    a = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy)
+    b = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy)
+    assert np.array_equal(a.assignment, b.assignment)
+    assert np.array_equal(a.score, b.score)
+    assert (a.total_score, a.upper_bound) == (b.total_score, b.upper_bound)
+
+
+def test_pruning_to_k_does_not_strand(vocab: Vocabulary) -> None:
+    # Both laborers' single best candidate (k=1) is vacancy 0 (one opening, better paid).
+    # Laborer 1 also fits vacancy 1, which no top-1 list contains: the round must find it.
+    policy = Policy(k=1)
+    lab = make_laborers(2, skill_years=np.array([[9, -1, -1], [2, -1, -1]]))
+    vac = make_vacancies(2, wage_min=np.array([7000, 4200]), wage_max=np.array([8000, 4600]))
+    cand = scoring.generate_candidates(lab, vac, vocab, policy)
+    assert cand.vacancy.tolist() == [0, 0]
+    res = assignment.solve_round(lab, vac, None, vocab, policy)
+    assert res.assignment.tolist() == [0, 1]
+    assert res.stranding_pairs_added >= 1
+    check_round(res, lab, vac, vocab, policy, HouseholdArrays.empty())
+
+
+def test_stranding_is_removed_at_scale() -> None:
+    inst = make_instance(5000, 400, seed=4)
+    policy = Policy(k=2)
+    res = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy)
+    assert res.stranding_pairs_added > 0
+    check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
+
+
+def two_member_case(mode: int) -> tuple[LaborerArrays, VacancyArrays, HouseholdArrays]:
+    """Household {0, 1}; vacancy 0 (employer 0, city 0) pays best but has one opening,
+    vacancies 1 and 2 (employer 1, city 1) one opening each; laborer 2 is single."""
+    lab = make_laborers(3, household=np.array([0, 0, -1]))
+    vac = make_vacancies(
+        3,
+        employer=np.array([0, 1, 1]),
+        city=np.array([0, 1, 1]),
+        destination=np.array([0, 1, 1]),
+        wage_min=np.array([7000, 5000, 5000]),
+        wage_max=np.array([8000, 6000, 6000]),
+    )
+    return lab, vac, HouseholdArrays(keep_together=np.array([mode], dtype=np.int8))
+
+
+@pytest.mark.parametrize("mode", [KEEP_SAME_EMPLOYER, KEEP_SAME_CITY])
+def test_household_kept_together(mode: int, vocab: Vocabulary, policy: Policy) -> None:
+    lab, vac, hh = two_member_case(mode)
+    relaxed = assignment.solve_round(lab, vac, None, vocab, policy)
+    assert len(set(relaxed.assignment[:2].tolist())) == 2  # relaxation splits them
+    res = assignment.solve_round(lab, vac, hh, vocab, policy)
+    assert sorted(res.assignment[:2].tolist()) == [1, 2]  # together at employer / city 1
+    assert res.assignment[2] == 0
+    assert res.households_placed == 1
+    check_round(res, lab, vac, vocab, policy, hh)
+
+
+@pytest.mark.parametrize("mode", [KEEP_SAME_EMPLOYER, KEEP_SAME_CITY])
+def test_household_left_out_rather_than_split(mode: int, vocab: Vocabulary, policy: Policy) -> None:
+    # Only one opening each at two different employers / cities: they cannot be together.
+    lab = make_laborers(2, household=np.array([0, 0]))
+    vac = make_vacancies(2, employer=np.array([0, 1]), city=np.array([0, 1]))
+    hh = HouseholdArrays(keep_together=np.array([mode], dtype=np.int8))
+    res = assignment.solve_round(lab, vac, hh, vocab, policy)
+    assert res.assignment.tolist() == [-1, -1]
+    assert res.households_unplaced == 1
+    # Without the household rule both would be placed (the upper bound knows it).
+    assert res.upper_bound_assigned == 2 and res.gap == 1.0
+
+
+def brute_force_with_households(lab, vac, vocab, policy, hh) -> tuple[int, int]:
+    n, m = len(lab), len(vac)
+    li, vj = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
+    ok = scoring.hard_mask(lab, vac, vocab, policy, li.ravel(), vj.ravel()).reshape(n, m)
+    sc = scoring.score_parts(lab, vac, vocab, policy, li.ravel(), vj.ravel())["score"]
+    sc = sc.reshape(n, m).astype(int)
+    options = [[-1, *np.flatnonzero(ok[i]).tolist()] for i in range(n)]
+    best = (0, 0)
+    for combo in itertools.product(*options):
+        a = np.array(combo)
+        used = np.bincount(a[a >= 0], minlength=m)
+        if (used > np.maximum(vac.openings, 0)).any():
+            continue
+        if (household_status(a, lab, hh, vac) == 2).any():
+            continue
+        value = (int((a >= 0).sum()), int(sum(sc[i, a[i]] for i in range(n) if a[i] >= 0)))
+        best = max(best, value)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_small_rounds_with_households_are_optimal(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    n, m = 6, 4
+    vocab = make_vocab()
+    skills = np.full((n, 3), -1)
+    skills[np.arange(n), rng.integers(0, 3, n)] = rng.integers(0, 8, n)
+    lab = make_laborers(
+        n,
+        skill_years=skills,
+        min_wage=rng.choice([0, 4000, 5000], n),
+        household=np.array([0, 0, 1, 1, 1, -1]),
+    )
+    vac = make_vacancies(
+        m,
+        occupation=rng.integers(0, 3, m),
+        employer=rng.integers(0, 2, m),
+        city=rng.integers(0, 2, m),
+        openings=rng.integers(1, 3, m),
+        wage_min=rng.integers(40, 60, m) * 100,
+        wage_max=rng.integers(60, 80, m) * 100,
+        meals=rng.random(m) < 0.5,
+    )
+    hh = HouseholdArrays(keep_together=rng.integers(0, 2, 2).astype(np.int8))
+    policy = Policy(k=m)
+    res = assignment.solve_round(lab, vac, hh, vocab, policy)
+    check_round(res, lab, vac, vocab, policy, hh)
+    assert (res.assigned, res.total_score) == brute_force_with_households(
+        lab, vac, vocab, policy, hh
+    )
+
+
+def brute_greedy(lab, vac, vocab, policy) -> np.ndarray:
+    n, m = len(lab), len(vac)
+    li, vj = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
+    ok = scoring.hard_mask(lab, vac, vocab, policy, li.ravel(), vj.ravel()).reshape(n, m)
+    sc = scoring.score_parts(lab, vac, vocab, policy, li.ravel(), vj.ravel())["score"]
+    sc = np.where(ok, sc.reshape(n, m).astype(int), -1)
+    rem = np.maximum(vac.openings, 0).astype(int)
+    out = np.full(n, -1)
+    for i in np.argsort(lab.id, kind="stable"):
+        cand = np.where(rem > 0, sc[i], -1)
+        if cand.max() >= 0:
+            out[i] = int(np.argmax(cand))
+            rem[out[i]] -= 1
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_greedy_baseline_is_first_come_first_served(seed: int) -> None:
+    inst = make_instance(500, 40, seed=seed)
+    # Shuffle ids so that id order differs from index order.
+    inst.lab.id = np.random.default_rng(seed).permutation(len(inst.lab)).astype(np.int64)
+    policy = Policy(k=3)
+    got = assignment.greedy_baseline(
+        inst.lab, inst.vac, inst.vocab, policy, refresh=40, refresh_k=4
+    )
+    assert np.array_equal(got.vacancy, brute_greedy(inst.lab, inst.vac, inst.vocab, policy))

@@ -1,0 +1,164 @@
+"""Matching rounds end to end: API, Celery task on a real worker, proposals written."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
+
+from jobmatch.celery import app as celery_app
+from matching.models import Match, MatchingRun
+from matching.services.rounds import round_execute
+from matching.services.runs import run_create
+from tests.factories import LaborerFactory, MatchFactory, UserFactory, VacancyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="session")
+def celery_worker_session(django_db_setup: None, django_db_blocker) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """One real Celery worker (solo pool, in a thread) on the Redis broker for the session."""
+    import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping)
+
+    with django_db_blocker.unblock():
+        celery_app.control.purge()  # messages left by an earlier, interrupted run
+        with start_worker(
+            celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10
+        ) as worker:
+            yield worker
+
+
+@pytest.fixture
+def celery_worker(celery_worker_session: object) -> Iterator[object]:
+    celery_app.conf.task_always_eager = False
+    yield celery_worker_session
+    celery_app.conf.task_always_eager = True
+
+
+def pool(n_laborers: int = 6, openings: int = 4) -> tuple[list, list]:
+    soon = timezone.localdate() + timedelta(days=2)
+    laborers = [LaborerFactory(available_from=soon) for _ in range(n_laborers)]
+    vacancies = [
+        VacancyFactory(openings=openings // 2),
+        VacancyFactory(openings=openings - openings // 2),
+    ]
+    return laborers, vacancies
+
+
+def wait_until_finished(run_id: int, seconds: float = 60) -> MatchingRun:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = MatchingRun.objects.get(pk=run_id)
+        if run.status in {"done", "failed"}:
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish in {seconds} s")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_round_runs_on_a_real_celery_worker(celery_worker, client_for) -> None:
+    _laborers, vacancies = pool()
+    coordinator = UserFactory(role="coordinator")
+    response = client_for(coordinator).post("/api/v1/matching/runs/", {}, format="json")
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "queued"
+    run = wait_until_finished(body["id"])
+    assert run.status == "done", run.error
+    assert (run.laborers, run.openings, run.assigned) == (6, 4, 4)
+    proposals = Match.objects.filter(run=run, status="proposed")
+    assert proposals.count() == 4
+    assert {m.vacancy_id for m in proposals} == {v.pk for v in vacancies}
+    detail = client_for(coordinator).get(f"/api/v1/matching/runs/{run.pk}/").json()
+    assert detail["status"] == "done"
+    assert detail["progress"] == 1.0
+    assert detail["assigned"] == 4
+    assert detail["policy"] == 1
+
+
+def test_one_round_at_a_time(client_for, coordinator) -> None:
+    MatchingRun.objects.create(policy_id=_policy().pk)
+    response = client_for(coordinator).post("/api/v1/matching/runs/", {}, format="json")
+    assert response.status_code == 409
+    assert response.json()["message"] == "A matching round is already queued or running."
+
+
+def _policy():  # type: ignore[no-untyped-def]
+    from matching.services.policy import policy_current
+
+    return policy_current()
+
+
+def test_round_is_idempotent_and_replaces_only_proposals(coordinator) -> None:
+    laborers, vacancies = pool(n_laborers=5, openings=4)
+    kept = MatchFactory(laborer=LaborerFactory(), vacancy=vacancies[0], status="offered")
+    old = MatchFactory(laborer=laborers[0], vacancy=vacancies[1], status="proposed")
+    run = run_create(actor=coordinator, counties=[], occupations=[])
+    round_execute(run_id=run.pk)
+    first = sorted(
+        Match.objects.filter(status="proposed").values_list("laborer_id", "vacancy_id", "score")
+    )
+    assert not Match.objects.filter(pk=old.pk).exists()
+    kept.refresh_from_db()
+    assert kept.status == "offered"
+    # The offered match holds one opening: 4 openings, 3 proposals.
+    assert len(first) == 3
+    # A re-delivered task for a finished run does nothing.
+    round_execute(run_id=run.pk)
+    assert (
+        sorted(
+            Match.objects.filter(status="proposed").values_list("laborer_id", "vacancy_id", "score")
+        )
+        == first
+    )
+    # A worker lost mid-round: the run is still `running`; running it again gives the same.
+    MatchingRun.objects.filter(pk=run.pk).update(status="running", active=True)
+    round_execute(run_id=run.pk)
+    assert (
+        sorted(
+            Match.objects.filter(status="proposed").values_list("laborer_id", "vacancy_id", "score")
+        )
+        == first
+    )
+    run.refresh_from_db()
+    assert (run.status, run.deliveries) == ("done", 2)
+
+
+def test_round_limited_to_counties_keeps_other_proposals(coordinator) -> None:
+    laborers, vacancies = pool(n_laborers=2, openings=4)
+    elsewhere = LaborerFactory(county_id="451002", township_id="451002001")
+    theirs = MatchFactory(laborer=elsewhere, vacancy=vacancies[0])
+    run = run_create(actor=coordinator, counties=["451081"], occupations=[])
+    round_execute(run_id=run.pk)
+    assert Match.objects.filter(pk=theirs.pk, status="proposed").exists()
+    assert set(Match.objects.filter(run=run).values_list("laborer_id", flat=True)) == {
+        lab.pk for lab in laborers
+    }
+
+
+def test_run_input_is_validated(client_for, coordinator) -> None:
+    response = client_for(coordinator).post(
+        "/api/v1/matching/runs/", {"counties": ["999999"], "occupations": ["pilot"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "counties: Unknown county code '999999'. "
+        "occupations: Unknown occupation 'pilot'.",
+        "extra": {
+            "counties": ["Unknown county code '999999'."],
+            "occupations": ["Unknown occupation 'pilot'."],
+        },
+    }
+    assert MatchingRun.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("caseworker", 403), ("employer", 403), ("supervisor", 202)]
+)
+def test_who_may_start_a_round(client_for, role, status) -> None:
+    user = UserFactory(role=role)
+    assert client_for(user).post("/api/v1/matching/runs/", {}, format="json").status_code == status
