@@ -10,7 +10,10 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/jobmatch
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
-SERVICES_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) REDIS_URL=$(TEST_CACHE_URL)
+# The result backend lets the suite run a fanned-out round (a chord) on a real worker.
+TEST_RESULT_URL ?= redis://127.0.0.1:6379/4
+SERVICES_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	REDIS_URL=$(TEST_CACHE_URL) CELERY_RESULT_BACKEND=$(TEST_RESULT_URL)
 
 .PHONY: venv run test lint format worker seed bench services clean
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -78,6 +79,55 @@ def test_round_runs_on_a_real_celery_worker(celery_worker, client_for) -> None:
     assert detail["progress"] == 1.0
     assert detail["assigned"] == 4
     assert detail["policy"] == 1
+
+
+def mixed_pool() -> list:
+    """Laborers and vacancies in three occupations, so the fan-out has several blocks."""
+    soon = timezone.localdate() + timedelta(days=2)
+    laborers = []
+    for n, occupation in enumerate(["electronics_operator", "welder", "garment_sewer"] * 4):
+        laborers.append(
+            LaborerFactory(
+                available_from=soon, min_monthly_wage=3000 + 100 * n, skills=[(occupation, n % 5)]
+            )
+        )
+        if n < 3:
+            VacancyFactory(occupation_id=occupation, openings=3, wage_min=4000 + 300 * n)
+    return laborers
+
+
+def proposals_of(run: MatchingRun) -> list[tuple[int, int, int, dict]]:
+    return sorted(
+        Match.objects.filter(run=run, status="proposed").values_list(
+            "laborer_id", "vacancy_id", "score", "explanation"
+        )
+    )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_fanned_out_round_on_a_real_worker_equals_the_single_task_round(
+    celery_worker, settings
+) -> None:
+    from matching.services.rounds import fanout_enabled
+
+    settings.MATCHING_SCORING_FANOUT = 3
+    assert fanout_enabled(), "make test sets CELERY_RESULT_BACKEND; chords need it"
+    mixed_pool()
+    coordinator = UserFactory(role="coordinator")
+    fanned = wait_until_finished(run_create(actor=coordinator, counties=[], occupations=[]).pk)
+    assert fanned.status == "done", fanned.error
+    assert fanned.stats["merge"] >= 0  # only the chord's callback records a merge stage
+    assert not (Path(settings.MATCHING_WORK_DIR) / f"run-{fanned.pk}").exists()
+    fanned_rows = proposals_of(fanned)
+    assert len(fanned_rows) == fanned.assigned == 9
+
+    # The same pool solved in one task (eager, no fan-out) gives the same proposals.
+    celery_app.conf.task_always_eager = True
+    single = run_create(actor=coordinator, counties=[], occupations=[])
+    single.refresh_from_db()
+    assert single.status == "done"
+    assert "merge" not in single.stats
+    assert proposals_of(single) == fanned_rows
 
 
 def test_one_round_at_a_time(client_for, coordinator) -> None:
