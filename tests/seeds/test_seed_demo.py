@@ -128,6 +128,39 @@ def test_counts_and_summary(seeded: str) -> None:
     assert "PostgreSQL COPY" in seeded
 
 
+def test_demo_rankings_are_stored_as_the_save_hooks_would(seeded: str) -> None:
+    from matching.models import Candidate, Suggestion
+    from matching.services.suggestions import (
+        laborer_suggestions_compute,
+        vacancy_candidates_compute,
+    )
+
+    def rows() -> tuple[list[tuple], list[tuple]]:
+        return (
+            sorted(Suggestion.objects.values_list("laborer_id", "vacancy_id", "rank", "score")),
+            sorted(Candidate.objects.values_list("vacancy_id", "laborer_id", "rank", "score")),
+        )
+
+    suggestions, candidates = rows()
+    assert suggestions and candidates
+    assert f"Stored {len(suggestions):,} suggestions and {len(candidates):,} candidates" in seeded
+    Suggestion.objects.all().delete()
+    Candidate.objects.all().delete()
+    laborer_suggestions_compute(laborer_ids=list(Laborer.objects.values_list("pk", flat=True)))
+    for pk in Vacancy.objects.values_list("pk", flat=True):
+        vacancy_candidates_compute(vacancy_id=pk)
+    assert rows() == (suggestions, candidates)
+
+
+def test_rankings_can_be_left_out(db: None) -> None:
+    from matching.models import Candidate, Suggestion
+
+    out = seed("--laborers", "50", "--vacancies", "5", "--rankings", "no")
+    assert "Stored" not in out
+    assert not Suggestion.objects.exists()
+    assert not Candidate.objects.exists()
+
+
 def test_laborer_identifiers_are_valid_and_unique(seeded: str) -> None:
     today = timezone.localdate()
     laborers = list(Laborer.objects.all())

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from employers.models import Vacancy, VacancyStatus
 from jobmatch.api.errors import ApplicationError
+from matching.services.suggestions import laborer_suggestions_compute, vacancy_candidates_compute
 from seeds import demo
 from workers.models import Laborer
+
+# Demo-sized data gets its rankings at once; bench-sized data (millions) would take long.
+RANKINGS_AUTO_LIMIT = 20_000
 
 
 def _width(text: str) -> int:
@@ -24,6 +30,22 @@ def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
         cells = [cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def store_rankings() -> tuple[int, int]:
+    """Suggestions of every laborer and candidates of every open vacancy, as the save hooks
+    store them for one laborer or vacancy at a time."""
+    laborer_ids = list(Laborer.objects.order_by("pk").values_list("pk", flat=True))
+    suggestions = 0
+    for start in range(0, len(laborer_ids), 5000):  # open vacancies loaded once per chunk
+        suggestions += laborer_suggestions_compute(laborer_ids=laborer_ids[start : start + 5000])
+    candidates = sum(
+        vacancy_candidates_compute(vacancy_id=pk)
+        for pk in Vacancy.objects.filter(status=VacancyStatus.OPEN)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return suggestions, candidates
 
 
 def _non_negative(value: str) -> int:
@@ -57,6 +79,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, metavar="S")
         parser.add_argument(
+            "--rankings",
+            choices=["auto", "yes", "no"],
+            default="auto",
+            help="store every laborer's suggestions and every vacancy's candidates, as the "
+            "save hooks would (bulk seeding bypasses them); auto: only up to "
+            f"{RANKINGS_AUTO_LIMIT:,} laborers",
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing if laborers exist (still list the demo accounts)",
@@ -77,6 +107,15 @@ class Command(BaseCommand):
             accounts = demo.demo_accounts_ensure(employer_uscc=summary.demo_employer_uscc)
         except (ValueError, ApplicationError) as exc:
             raise CommandError(str(exc)) from None
+        if options["rankings"] == "yes" or (
+            options["rankings"] == "auto" and summary.laborers <= RANKINGS_AUTO_LIMIT
+        ):
+            started = time.perf_counter()
+            suggestions, candidates = store_rankings()
+            self.stdout.write(
+                f"Stored {suggestions:,} suggestions and {candidates:,} candidates in "
+                f"{time.perf_counter() - started:.1f} s."
+            )
         self.stdout.write(
             f"Seeded in {summary.seconds:.1f} s ({summary.method}; laborers "
             f"{summary.laborer_seconds:.1f} s):\n"
