@@ -12,6 +12,7 @@ from matching.apis import (
     MatchingRunApi,
     VacancyCandidatesApi,
 )
+from matching.progress_apis import ProgressApi, ProgressTargetsApi
 from matching.transfer_apis import TransferPlanApi, TripApi
 from workers.apis import HouseholdApi, LaborerApi
 
@@ -31,6 +32,8 @@ router.register("transfers/trips", TripApi, basename="trip")
 
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="auth-token"),
+    path("progress/", ProgressApi.as_view(), name="progress"),
+    path("progress/targets/", ProgressTargetsApi.as_view(), name="progress-targets"),
     path("matching/policy/", MatchingPolicyApi.as_view(), name="matching-policy"),
     path(
         "laborers/<int:pk>/suggestions/",

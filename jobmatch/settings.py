@@ -261,6 +261,7 @@ SPECTACULAR_SETTINGS = {
         "MatchStatusEnum": "matching.models.MatchStatus",
         "JobStatusEnum": "matching.models.RunStatus",
         "TripStateEnum": "matching.transfer_models.TripState",
+        "ProgressIndicatorEnum": "matching.progress_models.Indicator",
     },
 }
 

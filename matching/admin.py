@@ -8,6 +8,7 @@ from matching.models import (
     MatchingPolicy,
     MatchingRun,
     Notification,
+    ProgressTarget,
     Seat,
     Suggestion,
     TransferPlan,
@@ -116,3 +117,10 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "laborer", "trip", "sent", "backend"]
     list_filter = ["sent"]
     raw_id_fields = ["laborer", "trip"]
+
+
+@admin.register(ProgressTarget)
+class ProgressTargetAdmin(admin.ModelAdmin):
+    list_display = ["year", "indicator", "county", "target", "note", "updated_by", "updated_at"]
+    list_filter = ["year", "indicator"]
+    readonly_fields = ["updated_by", "updated_at"]

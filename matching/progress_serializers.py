@@ -1,0 +1,111 @@
+"""Input and output of the progress report and the year's targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from jobmatch import vocabulary
+from jobmatch.api.serializers import StrictInputSerializer
+from matching.progress_models import Indicator, ProgressTarget
+
+MIN_YEAR, MAX_YEAR = 2020, 2100
+
+
+def _known_county(value: str | None) -> str | None:
+    if value is not None and value not in vocabulary.get().counties:
+        raise serializers.ValidationError(f"Unknown county code {value!r}.")
+    return value
+
+
+class ProgressQuerySerializer(StrictInputSerializer):
+    date = serializers.DateField(required=False)
+    county = serializers.CharField(max_length=6, required=False)
+
+    def validate_date(self, value: Any) -> Any:
+        if value > timezone.localdate():
+            raise serializers.ValidationError("The date cannot be in the future.")
+        if not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise serializers.ValidationError(f"Give a date from {MIN_YEAR} on.")
+        return value
+
+    def validate_county(self, value: str) -> str | None:
+        return _known_county(value)
+
+
+class ProgressTargetQuerySerializer(StrictInputSerializer):
+    year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, required=False)
+
+
+class ProgressTargetChangeSerializer(StrictInputSerializer):
+    indicator = serializers.ChoiceField(choices=Indicator.choices)
+    county = serializers.CharField(max_length=6, allow_null=True, default=None)
+    target = serializers.IntegerField(min_value=0, max_value=10_000_000)
+    note = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+
+    def validate_county(self, value: str | None) -> str | None:
+        return _known_county(value)
+
+
+class ProgressTargetsInputSerializer(StrictInputSerializer):
+    year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR)
+    targets = ProgressTargetChangeSerializer(many=True, allow_empty=False, max_length=200)
+
+    def validate_targets(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        seen = set()
+        for change in value:
+            key = (change["indicator"], change["county"])
+            if key in seen:
+                raise serializers.ValidationError(
+                    f"Indicator {key[0]!r} for {key[1] or 'all of Baise'} is given twice."
+                )
+            seen.add(key)
+        return value
+
+
+class ProgressTargetOutputSerializer(serializers.ModelSerializer):
+    county = serializers.CharField(source="county_id", allow_null=True)
+    updated_by = serializers.CharField(source="updated_by.username", default=None)
+
+    class Meta:
+        model = ProgressTarget
+        fields = ["year", "indicator", "county", "target", "note", "updated_by", "updated_at"]
+
+
+class ProgressDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    count = serializers.IntegerField()
+
+
+class ProgressIndicatorSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=Indicator.choices)
+    name = serializers.CharField()
+    done = serializers.IntegerField()
+    target = serializers.IntegerField(allow_null=True)
+    share = serializers.FloatField(allow_null=True)
+    on_track = serializers.BooleanField(allow_null=True)
+    on_date = serializers.IntegerField()
+    last_7_days = ProgressDaySerializer(many=True)
+
+
+class ProgressCountyFigureSerializer(serializers.Serializer):
+    done = serializers.IntegerField()
+    target = serializers.IntegerField(allow_null=True)
+    share = serializers.FloatField(allow_null=True)
+
+
+class ProgressCountySerializer(serializers.Serializer):
+    county = serializers.CharField()
+    name = serializers.CharField()
+    indicators = serializers.DictField(child=ProgressCountyFigureSerializer())
+
+
+class ProgressReportSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    year = serializers.IntegerField()
+    year_elapsed = serializers.FloatField()
+    counties = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    indicators = ProgressIndicatorSerializer(many=True)
+    by_county = ProgressCountySerializer(many=True)
