@@ -152,11 +152,30 @@ def test_demo_rankings_are_stored_as_the_save_hooks_would(seeded: str) -> None:
     assert rows() == (suggestions, candidates)
 
 
+def test_demo_has_illustrative_county_targets(seeded: str) -> None:
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from matching.models import ProgressTarget
+
+    year = timezone.localdate().year
+    per_county = dict(Laborer.objects.values_list("county_id").annotate(n=Count("pk")).order_by())
+    hired = dict(
+        ProgressTarget.objects.filter(year=year, indicator="hired").values_list(
+            "county_id", "target"
+        )
+    )
+    assert hired == {county: max(1, round(n * 0.6)) for county, n in per_county.items()}
+    assert ProgressTarget.objects.count() == 4 * len(per_county)
+    assert set(ProgressTarget.objects.values_list("note", flat=True)) == {"演示数据,示例目标"}
+    assert f"Stored {4 * len(per_county)} illustrative county targets" in seeded
+
+
 def test_rankings_can_be_left_out(db: None) -> None:
     from matching.models import Candidate, Suggestion
 
     out = seed("--laborers", "50", "--vacancies", "5", "--rankings", "no")
-    assert "Stored" not in out
+    assert "suggestions" not in out
     assert not Suggestion.objects.exists()
     assert not Candidate.objects.exists()
 

@@ -7,9 +7,12 @@ import unicodedata
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
+from django.utils import timezone
 
 from employers.models import Vacancy, VacancyStatus
 from jobmatch.api.errors import ApplicationError
+from matching.progress_models import Indicator, ProgressTarget
 from matching.services.suggestions import laborer_suggestions_compute, vacancy_candidates_compute
 from seeds import demo
 from workers.models import Laborer
@@ -46,6 +49,36 @@ def store_rankings() -> tuple[int, int]:
         .values_list("pk", flat=True)
     )
     return suggestions, candidates
+
+
+# Illustrative year targets for the demo (no sourced county figures exist): shares of each
+# county's registered laborers, as a county leader might be set them.
+DEMO_TARGET_SHARES = {
+    Indicator.REGISTERED: 1.2,
+    Indicator.HIRED: 0.6,
+    Indicator.TRANSFERRED: 0.4,
+    Indicator.EMPLOYED: 0.35,
+}
+
+
+def store_demo_targets(year: int) -> int:
+    """The demo year's targets by county, unless the year already has targets."""
+    if ProgressTarget.objects.filter(year=year).exists():
+        return 0
+    laborers = dict(Laborer.objects.values_list("county_id").annotate(n=Count("pk")).order_by())
+    rows = [
+        ProgressTarget(
+            year=year,
+            indicator=indicator,
+            county_id=county,
+            target=max(1, round(n * share)),
+            note="演示数据,示例目标",
+        )
+        for county, n in sorted(laborers.items())
+        for indicator, share in DEMO_TARGET_SHARES.items()
+    ]
+    ProgressTarget.objects.bulk_create(rows)
+    return len(rows)
 
 
 def _non_negative(value: str) -> int:
@@ -116,6 +149,9 @@ class Command(BaseCommand):
                 f"Stored {suggestions:,} suggestions and {candidates:,} candidates in "
                 f"{time.perf_counter() - started:.1f} s."
             )
+        targets = store_demo_targets(timezone.localdate().year)
+        if targets:
+            self.stdout.write(f"Stored {targets} illustrative county targets for this year.")
         self.stdout.write(
             f"Seeded in {summary.seconds:.1f} s ({summary.method}; laborers "
             f"{summary.laborer_seconds:.1f} s):\n"
