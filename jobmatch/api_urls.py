@@ -12,7 +12,7 @@ from matching.apis import (
     MatchingRunApi,
     VacancyCandidatesApi,
 )
-from matching.progress_apis import ProgressApi, ProgressTargetsApi
+from matching.progress_apis import CountyReportsApi, ProgressApi, ProgressTargetsApi
 from matching.transfer_apis import TransferPlanApi, TripApi
 from workers.apis import HouseholdApi, LaborerApi
 
@@ -34,6 +34,7 @@ urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="auth-token"),
     path("progress/", ProgressApi.as_view(), name="progress"),
     path("progress/targets/", ProgressTargetsApi.as_view(), name="progress-targets"),
+    path("progress/reports/", CountyReportsApi.as_view(), name="progress-reports"),
     path("matching/policy/", MatchingPolicyApi.as_view(), name="matching-policy"),
     path(
         "laborers/<int:pk>/suggestions/",

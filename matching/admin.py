@@ -3,6 +3,7 @@ from django.contrib import admin
 from matching.models import (
     Candidate,
     CoachType,
+    CountyReport,
     Match,
     MatchEvent,
     MatchingPolicy,
@@ -124,3 +125,10 @@ class ProgressTargetAdmin(admin.ModelAdmin):
     list_display = ["year", "indicator", "county", "target", "note", "updated_by", "updated_at"]
     list_filter = ["year", "indicator"]
     readonly_fields = ["updated_by", "updated_at"]
+
+
+@admin.register(CountyReport)
+class CountyReportAdmin(admin.ModelAdmin):
+    list_display = ["date", "county", "indicator", "count", "reported_by", "updated_at"]
+    list_filter = ["indicator", "county"]
+    readonly_fields = ["reported_by", "updated_at"]

@@ -201,7 +201,7 @@ class Candidate(models.Model):
         return f"{self.vacancy_id} #{self.rank}: {self.laborer_id} ({self.score})"
 
 
-from matching.progress_models import Indicator, ProgressTarget  # noqa: E402
+from matching.progress_models import CountyReport, Indicator, ProgressTarget  # noqa: E402
 from matching.transfer_models import (  # noqa: E402  (models Django must discover here)
     CoachType,
     Notification,
@@ -215,6 +215,7 @@ from matching.transfer_models import (  # noqa: E402  (models Django must discov
 __all__ = [
     "Candidate",
     "CoachType",
+    "CountyReport",
     "Indicator",
     "Match",
     "MatchEvent",

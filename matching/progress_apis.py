@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,7 +12,11 @@ from rest_framework.views import APIView
 from jobmatch.api.errors import ApplicationError
 from jobmatch.api.permissions import county_scope, roles
 from jobmatch.models import Role
+from matching.progress_models import CountyReport
 from matching.progress_serializers import (
+    CountyReportInputSerializer,
+    CountyReportOutputSerializer,
+    CountyReportQuerySerializer,
     ProgressQuerySerializer,
     ProgressReportSerializer,
     ProgressTargetOutputSerializer,
@@ -20,6 +25,8 @@ from matching.progress_serializers import (
 )
 from matching.services.progress import (
     TargetChange,
+    county_report_list,
+    county_reports_set,
     progress_report,
     progress_targets,
     progress_targets_set,
@@ -27,6 +34,17 @@ from matching.services.progress import (
 
 READ_ROLES = {Role.CASEWORKER, Role.COORDINATOR, Role.SUPERVISOR, Role.ADMIN}
 TARGET_ROLES = {Role.SUPERVISOR, Role.ADMIN}
+REPORT_ROLES = {Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN}
+
+
+def _caseworker_scope(request: Request) -> set[str] | None:
+    """The counties a caseworker answers for; None (every county) for the other roles."""
+    return county_scope(request.user) if request.user.role == Role.CASEWORKER else None
+
+
+def _check_county(scope: set[str] | None, county: str) -> None:
+    if scope is not None and county not in scope:
+        raise ApplicationError("You may follow only the progress of your own counties.", status=403)
 
 
 class ProgressApi(APIView):
@@ -41,12 +59,9 @@ class ProgressApi(APIView):
         query.is_valid(raise_exception=True)
         as_of = query.validated_data.get("date") or timezone.localdate()
         county = query.validated_data.get("county")
-        scope = county_scope(request.user) if request.user.role == Role.CASEWORKER else None
+        scope = _caseworker_scope(request)
         if county is not None:
-            if scope is not None and county not in scope:
-                raise ApplicationError(
-                    "You may follow only the progress of your own counties.", status=403
-                )
+            _check_county(scope, county)
             scope = {county}
         report = progress_report(as_of=as_of, counties=scope)
         return Response(ProgressReportSerializer(report).data)
@@ -83,3 +98,45 @@ class ProgressTargetsApi(APIView):
             changes=[TargetChange(**change) for change in data["targets"]],
         )
         return Response(ProgressTargetOutputSerializer(targets, many=True).data)
+
+
+class CountyReportsApi(GenericAPIView):
+    """The counties' daily figures of the official indicators (new counts of the day, newest
+    first); caseworkers report and read their own counties', supervisors and admins any."""
+
+    permission_classes = [roles(read=READ_ROLES, write=REPORT_ROLES)]
+    serializer_class = CountyReportOutputSerializer
+    queryset = CountyReport.objects.none()  # for the schema; `get` builds the real one
+
+    @extend_schema(
+        parameters=[CountyReportQuerySerializer],
+        responses=CountyReportOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        query = CountyReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scope = _caseworker_scope(request)
+        county = query.validated_data.get("county")
+        if county is not None:
+            _check_county(scope, county)
+            scope = {county}
+        reports = county_report_list(
+            counties=scope,
+            first=query.validated_data.get("date_from"),
+            last=query.validated_data.get("date_to"),
+        )
+        page = self.paginate_queryset(reports)
+        return self.get_paginated_response(CountyReportOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=CountyReportInputSerializer, responses=CountyReportOutputSerializer(many=True)
+    )
+    def put(self, request: Request) -> Response:
+        serializer = CountyReportInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _check_county(_caseworker_scope(request), data["county"])
+        reports = county_reports_set(
+            actor=request.user, county=data["county"], day=data["date"], figures=data["figures"]
+        )
+        return Response(CountyReportOutputSerializer(reports, many=True).data)

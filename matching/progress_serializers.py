@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from jobmatch import vocabulary
 from jobmatch.api.serializers import StrictInputSerializer
-from matching.progress_models import Indicator, ProgressTarget
+from matching.progress_models import REPORTED_INDICATORS, CountyReport, Indicator, ProgressTarget
 
 MIN_YEAR, MAX_YEAR = 2020, 2100
 
@@ -109,3 +109,50 @@ class ProgressReportSerializer(serializers.Serializer):
     counties = serializers.ListField(child=serializers.CharField(), allow_null=True)
     indicators = ProgressIndicatorSerializer(many=True)
     by_county = ProgressCountySerializer(many=True)
+
+
+class CountyReportQuerySerializer(StrictInputSerializer):
+    read_only_names = frozenset({"limit", "offset"})
+
+    county = serializers.CharField(max_length=6, required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+    def validate_county(self, value: str) -> str | None:
+        return _known_county(value)
+
+
+class CountyReportInputSerializer(StrictInputSerializer):
+    county = serializers.CharField(max_length=6)
+    date = serializers.DateField()
+    figures = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=1_000_000), allow_empty=False
+    )
+
+    def validate_county(self, value: str) -> str | None:
+        return _known_county(value)
+
+    def validate_date(self, value: Any) -> Any:
+        if value > timezone.localdate():
+            raise serializers.ValidationError("The date cannot be in the future.")
+        return value
+
+    def validate_figures(self, value: dict[str, int]) -> dict[str, int]:
+        known = {str(i) for i in REPORTED_INDICATORS}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown indicator {unknown[0]!r}; counties report "
+                + ", ".join(sorted(known))
+                + "."
+            )
+        return value
+
+
+class CountyReportOutputSerializer(serializers.ModelSerializer):
+    county = serializers.CharField(source="county_id")
+    reported_by = serializers.CharField(source="reported_by.username", default=None)
+
+    class Meta:
+        model = CountyReport
+        fields = ["county", "date", "indicator", "count", "reported_by", "updated_at"]

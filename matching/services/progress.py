@@ -8,6 +8,10 @@ laborers and of people with employment difficulty. Counts are by the laborer's c
 laborer counts once a year per indicator, however often the step repeats; the daily figures
 count laborers per day.
 
+The four official indicators (rural labour moved into work, new urban jobs, re-employment,
+re-employment of hard-to-employ people) are counted by the county offices outside this
+system: they come from the counties' daily reports (`CountyReport`, each day's new count).
+
 A county's target is its own row; the whole scope's target is the Baise-wide row when the
 scope is all of Baise and one exists, otherwise the sum of the scope's county targets (none
 set: no target). `on_track` compares the share done with the share of the year gone by.
@@ -24,12 +28,17 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncDate
 
 from jobmatch import vocabulary
 from jobmatch.models import User
-from matching.progress_models import Indicator, ProgressTarget
+from matching.progress_models import (
+    REPORTED_INDICATORS,
+    CountyReport,
+    Indicator,
+    ProgressTarget,
+)
 from workers.models import LaborerStatus, StatusEvent
 
 DAILY_DAYS = 7  # "reported daily, judged weekly": the last week, day by day
@@ -85,6 +94,34 @@ def progress_targets_set(
     return progress_targets(year=year)
 
 
+def county_reports_set(
+    *, actor: User, county: str, day: date, figures: dict[str, int]
+) -> list[CountyReport]:
+    """Record a county's figures of one day (a figure given again replaces the earlier)."""
+    with transaction.atomic():
+        for indicator, count in figures.items():
+            CountyReport.objects.update_or_create(
+                county_id=county,
+                date=day,
+                indicator=indicator,
+                defaults={"count": count, "reported_by": actor},
+            )
+    return list(CountyReport.objects.filter(county_id=county, date=day).order_by("indicator"))
+
+
+def county_report_list(*, counties: set[str] | None, first: date | None, last: date | None) -> Any:
+    reports = CountyReport.objects.select_related("reported_by").order_by(
+        "-date", "county_id", "indicator"
+    )
+    if counties is not None:
+        reports = reports.filter(county_id__in=counties)
+    if first is not None:
+        reports = reports.filter(date__gte=first)
+    if last is not None:
+        reports = reports.filter(date__lte=last)
+    return reports
+
+
 def _local_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     tz = ZoneInfo(settings.TIME_ZONE)
     return (
@@ -96,7 +133,21 @@ def _local_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 def _counts(
     indicator: str, first: date, last: date, counties: set[str] | None
 ) -> tuple[dict[str, int], dict[date, int]]:
-    """Distinct laborers per county over [first, last], and per day over the last week."""
+    """Distinct laborers per county over [first, last], and per day over the last week (for
+    a reported indicator: the sums of the counties' daily figures)."""
+    week_first = max(first, last - timedelta(days=DAILY_DAYS - 1))
+    if indicator in REPORTED_INDICATORS:
+        reports = CountyReport.objects.filter(indicator=indicator, date__range=(first, last))
+        if counties is not None:
+            reports = reports.filter(county_id__in=counties)
+        totals = reports.values_list("county_id").annotate(n=Sum("count")).order_by()
+        days = (
+            reports.filter(date__gte=week_first)
+            .values_list("date")
+            .annotate(n=Sum("count"))
+            .order_by()
+        )
+        return dict(totals), dict(days)
     to_status, extra = _EVENTS[indicator]
     start, end = _local_bounds(first, last)
     events = StatusEvent.objects.filter(extra, to_status=to_status, at__gte=start, at__lt=end)
@@ -107,7 +158,7 @@ def _counts(
         .annotate(n=Count("laborer_id", distinct=True))
         .order_by()
     )
-    week_start, _ = _local_bounds(max(first, last - timedelta(days=DAILY_DAYS - 1)), last)
+    week_start, _ = _local_bounds(week_first, last)
     by_day = dict(
         events.filter(at__gte=week_start)
         .annotate(day=TruncDate("at", tzinfo=ZoneInfo(settings.TIME_ZONE)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from jobmatch.models import Role
-from matching.models import ProgressTarget
+from matching.models import CountyReport, ProgressTarget
 from tests.factories import LaborerFactory, UserFactory
 from workers.models import StatusEvent
 
@@ -25,6 +25,10 @@ INDICATORS = [
     ("employed", "到岗就业"),
     ("poverty_alleviated_hired", "脱贫劳动力录用"),
     ("hard_to_employ_hired", "就业困难人员录用"),
+    ("rural_labour_out", "农村劳动力转移就业(外出务工)"),
+    ("urban_new_jobs", "城镇新增就业"),
+    ("unemployed_reemployed", "失业人员再就业"),
+    ("hard_to_employ_reemployed", "就业困难人员再就业"),
 ]
 WEEK = [f"2026-06-{d:02d}" for d in range(24, 31)]
 COUNTY_NAMES = {
@@ -114,6 +118,17 @@ def test_supervisor_sees_every_county_against_targets(client_for, history) -> No
     ProgressTarget.objects.create(year=2026, indicator="transferred", county_id="451081", target=4)
     ProgressTarget.objects.create(year=2026, indicator="transferred", county_id="451002", target=4)
     ProgressTarget.objects.create(year=2025, indicator="registered", county=None, target=9)
+    ProgressTarget.objects.create(year=2026, indicator="rural_labour_out", target=1000)
+    for day, count in [(date(2026, 5, 1), 100), (date(2026, 6, 24), 50), (date(2026, 6, 30), 30)]:
+        CountyReport.objects.create(
+            county_id="451081", date=day, indicator="rural_labour_out", count=count
+        )
+    CountyReport.objects.create(
+        county_id="451081", date=date(2026, 1, 5), indicator="urban_new_jobs", count=2
+    )
+    CountyReport.objects.create(  # last year
+        county_id="451081", date=date(2025, 12, 31), indicator="urban_new_jobs", count=9
+    )
 
     response = client_for(supervisor).get("/api/v1/progress/")
 
@@ -147,6 +162,18 @@ def test_supervisor_sees_every_county_against_targets(client_for, history) -> No
             indicator("employed", done=1),
             indicator("poverty_alleviated_hired", done=1, on_date=1, last_7_days=week(d30=1)),
             indicator("hard_to_employ_hired"),
+            indicator(
+                "rural_labour_out",
+                done=180,
+                target=1000,
+                share=0.18,
+                on_track=False,
+                on_date=30,
+                last_7_days=week(d24=50, d30=30),
+            ),
+            indicator("urban_new_jobs", done=2),
+            indicator("unemployed_reemployed"),
+            indicator("hard_to_employ_reemployed"),
         ],
         "by_county": county_rows(
             {
@@ -161,6 +188,8 @@ def test_supervisor_sees_every_county_against_targets(client_for, history) -> No
                     registered={"done": 3},
                     hired={"done": 1, "target": 2, "share": 0.5},
                     transferred={"done": 1, "target": 4, "share": 0.25},
+                    rural_labour_out={"done": 180},
+                    urban_new_jobs={"done": 2},
                 ),
             },
             sorted(COUNTY_NAMES),
@@ -181,6 +210,10 @@ def test_report_on_an_earlier_date(client_for, history) -> None:
         ("employed", 0, 0),
         ("poverty_alleviated_hired", 0, 0),
         ("hard_to_employ_hired", 0, 0),
+        ("rural_labour_out", 0, 0),
+        ("urban_new_jobs", 0, 0),
+        ("unemployed_reemployed", 0, 0),
+        ("hard_to_employ_reemployed", 0, 0),
     ]
     assert body["indicators"][1]["last_7_days"][0] == {"date": "2026-06-19", "count": 0}
     assert body["indicators"][1]["last_7_days"][5] == {"date": "2026-06-24", "count": 1}
@@ -353,3 +386,108 @@ def test_only_supervisors_and_admins_set_targets(client_for, role) -> None:
     )
     assert response.status_code == 403
     assert not ProgressTarget.objects.exists()
+
+
+def test_caseworker_reports_the_day_and_a_second_report_replaces_it(client_for, caseworker):
+    client = client_for(caseworker)
+    first = client.put(
+        "/api/v1/progress/reports/",
+        {"county": "451081", "date": "2026-06-29", "figures": {"rural_labour_out": 40}},
+        format="json",
+    )
+    assert first.status_code == 200
+    response = client.put(
+        "/api/v1/progress/reports/",
+        {
+            "county": "451081",
+            "date": "2026-06-29",
+            "figures": {"rural_labour_out": 42, "urban_new_jobs": 3},
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    row = {
+        "county": "451081",
+        "date": "2026-06-29",
+        "reported_by": "caseworker",
+        "updated_at": "2026-06-30T12:00:00+08:00",
+    }
+    assert response.json() == [
+        {**row, "indicator": "rural_labour_out", "count": 42},
+        {**row, "indicator": "urban_new_jobs", "count": 3},
+    ]
+    listed = client.get("/api/v1/progress/reports/?date_from=2026-06-01").json()
+    assert listed["count"] == 2
+    assert listed["results"] == response.json()
+    progress = client.get("/api/v1/progress/").json()
+    assert progress["indicators"][6]["done"] == 42
+
+
+def stored_reports() -> list[tuple[Any, ...]]:
+    return list(CountyReport.objects.values_list("county_id", "date", "indicator", "count"))
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (
+            {"county": "451002", "date": "2026-06-29", "figures": {"urban_new_jobs": 1}},
+            403,
+            "You may follow only the progress of your own counties.",
+        ),
+        (
+            {"county": "451081", "date": "2026-07-01", "figures": {"urban_new_jobs": 1}},
+            400,
+            "date: The date cannot be in the future.",
+        ),
+        (
+            {"county": "451081", "date": "2026-06-29", "figures": {"hired": 1}},
+            400,
+            "figures: Unknown indicator 'hired'; counties report hard_to_employ_reemployed, "
+            "rural_labour_out, unemployed_reemployed, urban_new_jobs.",
+        ),
+        (
+            {"county": "451081", "date": "2026-06-29", "figures": {}},
+            400,
+            "figures: This dictionary may not be empty.",
+        ),
+        (
+            {"county": "451081", "date": "2026-06-29", "figures": {"urban_new_jobs": -3}},
+            400,
+            "figures.urban_new_jobs: Ensure this value is greater than or equal to 0.",
+        ),
+    ],
+)
+def test_bad_reports_write_nothing(client_for, caseworker, body, status, message) -> None:
+    CountyReport.objects.create(
+        county_id="451081", date=date(2026, 6, 29), indicator="urban_new_jobs", count=5
+    )
+    before = stored_reports()
+    response = client_for(caseworker).put("/api/v1/progress/reports/", body, format="json")
+    assert response.status_code == status
+    assert response.json()["message"] == message
+    assert stored_reports() == before
+
+
+def test_caseworkers_read_only_their_counties_reports(client_for, caseworker) -> None:
+    for county in ("451081", "451002"):
+        CountyReport.objects.create(
+            county_id=county, date=date(2026, 6, 29), indicator="urban_new_jobs", count=5
+        )
+    listed = client_for(caseworker).get("/api/v1/progress/reports/").json()
+    assert [row["county"] for row in listed["results"]] == ["451081"]
+    other = client_for(caseworker).get("/api/v1/progress/reports/?county=451002")
+    assert other.status_code == 403
+    everyone = client_for(UserFactory(role=Role.SUPERVISOR)).get("/api/v1/progress/reports/")
+    assert [row["county"] for row in everyone.json()["results"]] == ["451002", "451081"]
+
+
+@pytest.mark.parametrize(("role", "status"), [("coordinator", 403), ("employer", 403)])
+def test_coordinators_and_employers_do_not_report(client_for, role, status) -> None:
+    response = client_for(UserFactory(role=role)).put(
+        "/api/v1/progress/reports/",
+        {"county": "451081", "date": "2026-06-29", "figures": {"urban_new_jobs": 1}},
+        format="json",
+    )
+    assert response.status_code == status
+    assert not CountyReport.objects.exists()

@@ -166,9 +166,19 @@ def test_demo_has_illustrative_county_targets(seeded: str) -> None:
         )
     )
     assert hired == {county: max(1, round(n * 0.6)) for county, n in per_county.items()}
-    assert ProgressTarget.objects.count() == 4 * len(per_county)
-    assert set(ProgressTarget.objects.values_list("note", flat=True)) == {"演示数据,示例目标"}
-    assert f"Stored {4 * len(per_county)} illustrative county targets" in seeded
+    assert ProgressTarget.objects.filter(county__isnull=False).count() == 4 * len(per_county)
+    assert set(
+        ProgressTarget.objects.filter(county__isnull=False).values_list("note", flat=True)
+    ) == {"演示数据,示例目标"}
+    assert dict(
+        ProgressTarget.objects.filter(county__isnull=True).values_list("indicator", "target")
+    ) == {
+        "rural_labour_out": 1_481_600,
+        "urban_new_jobs": 16_000,
+        "unemployed_reemployed": 3_500,
+        "hard_to_employ_reemployed": 1_500,
+    }
+    assert f"Stored {4 * len(per_county) + 4} targets for this year." in seeded
 
 
 def test_rankings_can_be_left_out(db: None) -> None:

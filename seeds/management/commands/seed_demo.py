@@ -61,8 +61,19 @@ DEMO_TARGET_SHARES = {
 }
 
 
+# Baise-wide targets of the official indicators, implied by the source article (done by the
+# end of June 2022 over the share of the year's target it represents).
+ARTICLE_TARGETS = {
+    Indicator.RURAL_LABOUR_OUT: 1_481_600,
+    Indicator.URBAN_NEW_JOBS: 16_000,
+    Indicator.UNEMPLOYED_REEMPLOYED: 3_500,
+    Indicator.HARD_TO_EMPLOY_REEMPLOYED: 1_500,
+}
+
+
 def store_demo_targets(year: int) -> int:
-    """The demo year's targets by county, unless the year already has targets."""
+    """The demo year's targets, unless the year already has targets: illustrative ones by
+    county, and the article's Baise-wide ones of the official indicators."""
     if ProgressTarget.objects.filter(year=year).exists():
         return 0
     laborers = dict(Laborer.objects.values_list("county_id").annotate(n=Count("pk")).order_by())
@@ -76,6 +87,15 @@ def store_demo_targets(year: int) -> int:
         )
         for county, n in sorted(laborers.items())
         for indicator, share in DEMO_TARGET_SHARES.items()
+    ]
+    rows += [
+        ProgressTarget(
+            year=year,
+            indicator=indicator,
+            target=target,
+            note="百色2022年目标(据2022年6月进度推算)",
+        )
+        for indicator, target in ARTICLE_TARGETS.items()
     ]
     ProgressTarget.objects.bulk_create(rows)
     return len(rows)
@@ -151,7 +171,7 @@ class Command(BaseCommand):
             )
         targets = store_demo_targets(timezone.localdate().year)
         if targets:
-            self.stdout.write(f"Stored {targets} illustrative county targets for this year.")
+            self.stdout.write(f"Stored {targets} targets for this year.")
         self.stdout.write(
             f"Seeded in {summary.seconds:.1f} s ({summary.method}; laborers "
             f"{summary.laborer_seconds:.1f} s):\n"
