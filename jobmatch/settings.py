@@ -149,6 +149,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "jobmatch.User"
+# Pages outside the API (the caseworkers' web form) log in through the browsable API's page.
+LOGIN_URL = "rest_framework:login"
 
 if ENVIRONMENT == "test":
     # Factories create many accounts; PBKDF2 costs about a second each on a small machine.
