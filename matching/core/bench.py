@@ -87,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{name} {res.stats[name]:.2f}"
         for name in ("solve", "stranding", "households", "repair", "parts")
     )
+    stages += (
+        f"; OR-Tools flow {res.stats['flow']:.2f} in all, "
+        f"{res.stats['flow_first']:.2f} in the first solve"
+    )
     print(f"round:       {t_round}   ({stages})")
     print(
         f"total candidates + round: {t_cand.wall + t_round.wall:.2f} s wall, "

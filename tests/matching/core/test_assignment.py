@@ -272,3 +272,56 @@ def test_greedy_baseline_is_first_come_first_served(seed: int) -> None:
         inst.lab, inst.vac, inst.vocab, policy, refresh=40, refresh_k=4
     )
     assert np.array_equal(got.vacancy, brute_greedy(inst.lab, inst.vac, inst.vocab, policy))
+
+
+@pytest.mark.parametrize(("seed", "refresh", "window", "low_water"), [(0, 7, 5, 2), (1, 64, 1, 1)])
+def test_greedy_baseline_with_frequent_refreshes(
+    seed: int, refresh: int, window: int, low_water: int
+) -> None:
+    # Small chunks and short lists force many batched refreshes of used-up lists; the
+    # outcome must still be exactly first come, first served.
+    inst = make_instance(400, 30, seed=seed)
+    inst.lab.id = np.random.default_rng(seed + 7).permutation(len(inst.lab)).astype(np.int64)
+    policy = Policy(k=2)
+    got = assignment.greedy_baseline(
+        inst.lab,
+        inst.vac,
+        inst.vocab,
+        policy,
+        refresh=refresh,
+        refresh_k=3,
+        window=window,
+        low_water=low_water,
+    )
+    want = brute_greedy(inst.lab, inst.vac, inst.vocab, policy)
+    assert np.array_equal(got.vacancy, want)
+    assert got.assigned == int((want >= 0).sum())
+
+
+def test_solve_flow_returns_positions_of_chosen_pairs() -> None:
+    # Pairs on a full vacancy (capacity 0) are skipped; positions refer to the input.
+    lab = np.array([0, 0, 1, 2, 2], dtype=np.int32)
+    vac = np.array([2, 0, 0, 1, 0], dtype=np.int32)
+    sc = np.array([90, 50, 60, 70, 10], dtype=np.int16)
+    idx = assignment._solve_flow(lab, vac, sc, np.array([1, 1, 0]))
+    assert idx.tolist() == [2, 3]  # 60 + 70 beats 50 + 70 (laborer 0 then unplaced)
+
+
+def test_fill_residual_over_overlapping_lists() -> None:
+    # The same pair in two pool lists must not place a laborer twice or overfill.
+    state = assignment._State(3, np.array([1, 1]))
+    state.place(np.array([2]), np.array([1]), np.array([40]))
+    a = CandidatePairs(np.array([0, 1]), np.array([0, 0]), np.array([80, 30]))
+    b = CandidatePairs(np.array([0, 1, 1]), np.array([0, 0, 1]), np.array([80, 30, 20]))
+    placed = assignment._fill_residual(state, [a, b], np.ones(3, dtype=bool))
+    assert placed == 1
+    assert state.vacancy.tolist() == [0, -1, 1]
+    assert state.score.tolist() == [80, 0, 40]
+    assert (state.remaining() == 0).all()
+
+
+def test_round_reports_flow_time() -> None:
+    inst = make_instance(2000, 100, seed=3)
+    res = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, Policy())
+    assert 0 < res.stats["flow_first"] <= res.stats["flow"] <= res.stats["total"]
+    assert res.stats["cpu_total"] > 0
