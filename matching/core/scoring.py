@@ -341,6 +341,20 @@ def pair_scores(
     return out
 
 
+@dataclass(frozen=True)
+class Labels:
+    """How reasons name an occupation or a destination given by its position."""
+
+    occupations: Sequence[str]
+    destinations: Sequence[str]
+
+    def occupation(self, index: int) -> str:
+        return self.occupations[index]
+
+    def destination(self, index: int) -> str:
+        return self.destinations[index]
+
+
 def _day_text(day: int) -> str:
     return str(np.datetime64(int(day), "D"))
 
@@ -352,13 +366,17 @@ def explain(
     policy: Policy,
     i: int,
     j: int,
+    labels: Labels | None = None,
 ) -> dict[str, object]:
     """Score, parts and short reasons of one pair, as stored next to a proposed match.
 
     Returns {"score", "parts", "reasons", "feasible", "failed_rules"}; "failed_rules" maps
     each failing hard rule to a reason (empty for a candidate pair). The parts always
-    add up to the score.
+    add up to the score. `labels` names occupations and destinations in the reasons
+    (without them, their positions are shown).
     """
+    occupation_name = labels.occupation if labels is not None else lambda o: f"occupation {o}"
+    destination_name = labels.destination if labels is not None else lambda d: f"destination {d}"
     fails = {k: bool(v[0]) for k, v in hard_failures(lab, vac, vocab, policy, i, j).items()}
     parts_arr = score_parts(lab, vac, vocab, policy, i, j)
     parts = {name: int(parts_arr[name][0]) for name in PART_NAMES}
@@ -368,13 +386,13 @@ def explain(
     skills = lab.skill_years[i]
     fit = fit_matrix(vocab, policy)
     if skills[o_vac] >= 0:
-        occ_reason = f"has occupation {o_vac} with {int(skills[o_vac])} years of experience"
+        occ_reason = f"has {occupation_name(o_vac)} with {int(skills[o_vac])} years of experience"
     else:
         related = [int(s) for s in np.flatnonzero((skills >= 0) & (fit[:, o_vac] > 0))]
         if related:
             best = max(related, key=lambda s: (fit[s, o_vac], int(skills[s])))
             occ_reason = (
-                f"related occupation {best} (fit {fit[best, o_vac]:.2f}) with "
+                f"related {occupation_name(best)} (fit {fit[best, o_vac]:.2f}) with "
                 f"{int(skills[best])} years of experience"
             )
         else:
@@ -391,11 +409,11 @@ def explain(
     pref = int(lab.preferred[i])
     dest = int(vac.destination[j])
     if pref == 0:
-        dest_reason = f"destination {dest}; no preference given"
+        dest_reason = f"{destination_name(dest)}; no preference given"
     elif parts["destination"] == w["destination"]:
-        dest_reason = f"destination {dest} is preferred"
+        dest_reason = f"{destination_name(dest)} is preferred"
     else:
-        dest_reason = f"destination {dest} is not among the preferred destinations"
+        dest_reason = f"{destination_name(dest)} is not among the preferred destinations"
     travel = int(vocab.travel_days[lab.county[i], dest])
     earliest = int(lab.available_day[i]) + travel
     wait = int(vac.start_day[j]) - earliest

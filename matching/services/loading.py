@@ -21,6 +21,7 @@ from django.utils import timezone
 from employers.models import Vacancy, VacancyStatus
 from jobmatch import geo
 from jobmatch.models import County, Destination, Occupation
+from matching.core.scoring import Labels
 from matching.core.types import (
     FLAG_EMPLOYMENT_DIFFICULTY,
     FLAG_MONITORED_HOUSEHOLD,
@@ -111,8 +112,31 @@ def vocabulary_arrays() -> tuple[Vocabulary, Axes]:
     return _vocabulary_cached()
 
 
+@cache
+def _labels_cached() -> Labels:
+    _, axes = _vocabulary_cached()
+    occupations = dict(Occupation.objects.values_list("key", "name_zh"))
+    places = {d["code"]: d for d in Destination.objects.values("code", "name", "parent__name")}
+
+    def place(code: str) -> str:
+        # A street or district alone is ambiguous ("新安街道"): name its parent too.
+        parent = places[code]["parent__name"]
+        return f"{parent}{places[code]['name']}" if parent else places[code]["name"]
+
+    return Labels(
+        occupations=tuple(occupations[key] for key in axes.occupations),
+        destinations=tuple(place(code) for code in axes.destinations),
+    )
+
+
+def reason_labels() -> Labels:
+    """Chinese names of the occupations and destinations, for the reasons of a score."""
+    return _labels_cached()
+
+
 def clear_cache() -> None:
     _vocabulary_cached.cache_clear()
+    _labels_cached.cache_clear()
 
 
 def fitting_occupations(occupations: Sequence[str]) -> list[str]:

@@ -15,6 +15,7 @@ from matching.services.loading import (
     fitting_occupations,
     load_laborers,
     load_vacancies,
+    reason_labels,
     vocabulary_arrays,
 )
 from matching.services.policy import policy_core, policy_current
@@ -28,6 +29,7 @@ def laborer_suggestions_compute(*, laborer_ids: list[int]) -> int:
     number of suggestions stored."""
     policy = policy_core(policy_current())
     vocab, axes = vocabulary_arrays()
+    labels = reason_labels()
     lab, _ = load_laborers(axes, laborer_ids=laborer_ids, eligible_only=False)
     vac = load_vacancies(axes)
     rows = []
@@ -41,7 +43,7 @@ def laborer_suggestions_compute(*, laborer_ids: list[int]) -> int:
                 vacancy_id=int(vac.id[j]),
                 rank=rank,
                 score=int(score),
-                explanation=scoring.explain(lab, vac, vocab, policy, i, int(j)),
+                explanation=scoring.explain(lab, vac, vocab, policy, i, int(j), labels),
             )
             for rank, (j, score) in enumerate(
                 zip(ranking.index, ranking.score, strict=True), start=1
@@ -68,6 +70,7 @@ def vacancy_candidates_compute(*, vacancy_id: int) -> int:
     ):
         policy = policy_core(policy_current())
         vocab, axes = vocabulary_arrays()
+        labels = reason_labels()
         vac = load_vacancies(axes, vacancy_ids=[vacancy_id], today=today)
         if len(vac):
             # Only laborers with a fitting skill can pass the occupation rule: filter in SQL.
@@ -85,7 +88,7 @@ def vacancy_candidates_compute(*, vacancy_id: int) -> int:
                     laborer_id=int(lab.id[i]),
                     rank=rank,
                     score=int(score),
-                    explanation=scoring.explain(lab, vac, vocab, policy, int(i), 0),
+                    explanation=scoring.explain(lab, vac, vocab, policy, int(i), 0, labels),
                 )
                 for rank, (i, score) in enumerate(
                     zip(ranking.index, ranking.score, strict=True), start=1

@@ -119,6 +119,13 @@ def test_suggestions_rank_fitting_vacancies_with_explanations(client_for, casewo
     parts = first["explanation"]["parts"]
     assert sum(parts.values()) == first["score"] == first["explanation"]["score"]
     assert parts["priority"] == 10
+    # Reasons name occupations and places as caseworkers know them, not by position.
+    reasons = first["explanation"]["reasons"]
+    assert reasons["occupation"] == "has 焊工 with 6 years of experience"
+    assert reasons["destination"] == "宝安区福永街道; no preference given"
+    assert body[1]["explanation"]["reasons"]["occupation"] == (
+        "related 焊工 (fit 0.50) with 6 years of experience"
+    )
     assert set(first) == {
         "rank", "vacancy", "title", "employer", "destination", "wage_min", "wage_max",
         "start_date", "score", "explanation", "computed_at",
