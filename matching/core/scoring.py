@@ -17,6 +17,7 @@ rounded parts, so an explanation's parts always add up to its score exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +35,15 @@ from matching.core.types import (
     Vocabulary,
 )
 
-HARD_RULES: tuple[str, ...] = ("consent", "occupation", "age", "on_time", "wage", "openings")
+HARD_RULES: tuple[str, ...] = (
+    "consent",
+    "occupation",
+    "age",
+    "on_time",
+    "wage",
+    "openings",
+    "excluded",
+)
 
 # Bulk evaluation packs a pair into one int32 key: score << 16 | (65535 - column), so
 # a single np.partition selects the best scores with ties broken by the lower vacancy
@@ -236,6 +245,26 @@ def _pairs(li: np.ndarray | int, vj: np.ndarray | int) -> tuple[np.ndarray, np.n
     return li_a, vj_a
 
 
+def is_excluded(lab: LaborerArrays, li: np.ndarray, vj: np.ndarray) -> np.ndarray:
+    """bool[P]: True where the pair is one of `lab.excluded`."""
+    li, vj = _pairs(li, vj)
+    if lab.excluded.shape[0] == 0:
+        return np.zeros(li.shape, dtype=bool)
+    keys = (li << 32) | vj
+    pos = np.minimum(np.searchsorted(lab.excluded, keys), lab.excluded.shape[0] - 1)
+    return lab.excluded[pos] == keys
+
+
+def _excluded_per(positions: np.ndarray, size: int) -> np.ndarray:
+    """int64[size]: how many excluded pairs each laborer (or vacancy) position has."""
+    return np.bincount(positions, minlength=size).astype(np.int64)
+
+
+def _drop_excluded(lab: LaborerArrays, pairs: CandidatePairs) -> CandidatePairs:
+    keep = ~is_excluded(lab, pairs.laborer, pairs.vacancy)
+    return CandidatePairs(pairs.laborer[keep], pairs.vacancy[keep], pairs.score[keep])
+
+
 def hard_failures(
     lab: LaborerArrays,
     vac: VacancyArrays,
@@ -265,6 +294,7 @@ def hard_failures(
         "on_time": earliest > vac.start_day[vj],
         "wage": (m > 0) & (vac.wage_max[vj] < m),
         "openings": vac.openings[vj] <= 0,
+        "excluded": is_excluded(lab, li, vj),
     }
 
 
@@ -461,6 +491,8 @@ def explain(
         failed["wage"] = f"maximum wage {wmax} below the laborer's minimum {m}"
     if fails["openings"]:
         failed["openings"] = "vacancy has no openings left"
+    if fails["excluded"]:
+        failed["excluded"] = "declined by the laborer or rejected by the employer before"
     return {
         "score": int(parts_arr["score"][0]),
         "parts": parts,
@@ -561,6 +593,9 @@ def top_laborers_for_vacancy(
         & (gap >= 0)
         & ((m <= 0) | (m <= vac.wage_max[j]))
     )
+    if lab.excluded.shape[0]:
+        excl_lab, excl_vac = lab.excluded_pairs()
+        ok[excl_lab[excl_vac == j]] = False
     rows = np.flatnonzero(ok)
     table = _start_table(policy)
     cover = vocab.cover_masks()
@@ -1020,9 +1055,36 @@ def generate_candidates(
     k = policy.k if k is None else int(k)
     if k < 1:
         raise ValueError("k must be >= 1")
+    lab_rows = None if laborers is None else np.unique(np.asarray(laborers, dtype=np.int64))
+    if lab.excluded.shape[0]:
+        # The few laborers with excluded pairs ask for as many more as they exclude, so
+        # k are left once those are dropped; the others go the fast way.
+        excl_lab, _ = lab.excluded_pairs()
+        per_row = _excluded_per(excl_lab, len(lab))
+        rows = np.arange(len(lab), dtype=np.int64) if lab_rows is None else lab_rows
+        special = rows[per_row[rows] > 0]
+        if special.shape[0]:
+            common = dict(workers=workers, progress=None)
+            plain = dataclasses.replace(lab, excluded=np.zeros(0, dtype=np.int64))
+            rest = rows[per_row[rows] == 0]
+            parts = [
+                generate_candidates(
+                    plain, vac, vocab, policy, k, occupations,
+                    laborers=rest, vacancies=vacancies, **common,
+                ),
+                _drop_excluded(
+                    lab,
+                    generate_candidates(
+                        plain, vac, vocab, policy, k + int(per_row[special].max()),
+                        occupations, laborers=special, vacancies=vacancies, **common,
+                    ),
+                ),
+            ]  # fmt: skip
+            if progress is not None:
+                progress(1.0)
+            return merge_candidates(parts, k)
     fit = fit_matrix(vocab, policy)
     credit = _credit_table(policy)
-    lab_rows = None if laborers is None else np.unique(np.asarray(laborers, dtype=np.int64))
     blocks = _make_blocks(vac, policy, occupations, vacancies)
     if not blocks or len(lab) == 0:
         return CandidatePairs.empty()
@@ -1091,6 +1153,21 @@ def top_laborers_per_vacancy(
     need = np.asarray(need, dtype=np.int64)
     cols = np.flatnonzero(need > 0) if vacancies is None else np.asarray(vacancies)
     cols = cols[need[cols] > 0]
+    if lab.excluded.shape[0]:
+        # Ask each vacancy for as many more laborers as it excludes, drop those pairs, and
+        # keep the best need[j] of what is left.
+        _, excl_vac = lab.excluded_pairs()
+        extra = _excluded_per(excl_vac, len(vac))
+        plain = dataclasses.replace(lab, excluded=np.zeros(0, dtype=np.int64))
+        found = _drop_excluded(
+            lab,
+            top_laborers_per_vacancy(
+                plain, vac, vocab, policy, need + extra, laborers=laborers, vacancies=cols
+            ),
+        )
+        first = np.searchsorted(found.vacancy, found.vacancy, side="left")
+        keep = (np.arange(len(found)) - first) < need[found.vacancy]
+        return CandidatePairs(found.laborer[keep], found.vacancy[keep], found.score[keep])
     lab_rows = None if laborers is None else np.unique(np.asarray(laborers, dtype=np.int64))
     out = []
     for block in _make_blocks(vac, policy, None, cols):

@@ -82,6 +82,9 @@ class LaborerArrays:
     flags: np.ndarray  # uint8[L], FLAG_* bits
     consent: np.ndarray  # bool[L]
     household: np.ndarray  # int32[L], row of HouseholdArrays or -1
+    # Pairs never to propose again (declined by the laborer or rejected by the employer):
+    # sorted unique keys `laborer << 32 | vacancy`, positions in this round's arrays.
+    excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __post_init__(self) -> None:
         self.validate()
@@ -105,6 +108,13 @@ class LaborerArrays:
         self.flags = _col(self.flags, np.uint8, "flags", n)
         self.consent = _col(self.consent, np.bool_, "consent", n)
         self.household = _col(self.household, np.int32, "household", n)
+        self.excluded = _col(self.excluded, np.int64, "excluded", None)
+        if self.excluded.size and (
+            np.any(np.diff(self.excluded) <= 0)
+            or self.excluded[0] < 0
+            or (self.excluded[-1] >> 32) >= n
+        ):
+            raise ValueError("excluded must be sorted unique pair keys of these laborers")
 
     def __len__(self) -> int:
         return int(self.id.shape[0])
@@ -115,7 +125,26 @@ class LaborerArrays:
 
     def take(self, rows: np.ndarray) -> LaborerArrays:
         """A copy restricted to `rows` (household indices are kept as they are)."""
-        return LaborerArrays(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+        rows = np.asarray(rows, dtype=np.int64)
+        columns = {
+            f.name: getattr(self, f.name)[rows] for f in fields(self) if f.name != "excluded"
+        }
+        new_of_old = np.full(len(self), -1, dtype=np.int64)
+        new_of_old[rows] = np.arange(rows.shape[0])
+        kept = self.excluded[new_of_old[self.excluded >> 32] >= 0] if len(self) else self.excluded
+        keys = (new_of_old[kept >> 32] << 32) | (kept & 0xFFFFFFFF)
+        return LaborerArrays(**columns, excluded=np.unique(keys))
+
+    def excluded_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(laborer, vacancy) positions of the excluded pairs."""
+        return self.excluded >> 32, self.excluded & 0xFFFFFFFF
+
+
+def pair_keys(laborer: np.ndarray, vacancy: np.ndarray) -> np.ndarray:
+    """Sorted unique keys of (laborer, vacancy) position pairs, as `LaborerArrays.excluded`."""
+    laborer = np.asarray(laborer, dtype=np.int64)
+    vacancy = np.asarray(vacancy, dtype=np.int64)
+    return np.unique((laborer << 32) | vacancy)
 
 
 @dataclass
