@@ -8,6 +8,7 @@ embedded SQLite.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from employers.models import Vacancy, VacancyStatus
@@ -32,8 +34,9 @@ from matching.core.types import (
     LaborerArrays,
     VacancyArrays,
     Vocabulary,
+    pair_keys,
 )
-from matching.models import Match, MatchStatus
+from matching.models import Match, MatchEvent, MatchStatus
 from workers.models import Household, Laborer, LaborerSkill, LaborerStatus
 
 EPOCH = date(1970, 1, 1)
@@ -183,6 +186,33 @@ def _pool_sql(
         )
         params += list(laborer_ids)
     return f"SELECT l.id FROM {lab} l WHERE {' AND '.join(where)}", params
+
+
+def with_exclusions(lab: LaborerArrays, vac: VacancyArrays) -> LaborerArrays:
+    """`lab` with the pairs never to propose again: matches the employer rejected or the
+    laborer declined. Offers declined only because the laborer accepted another one are
+    not held against them (they may come back to the pool, e.g. a cancelled coach)."""
+    if len(lab) == 0 or len(vac) == 0:
+        return lab
+    accepted_other = MatchEvent.objects.filter(
+        match=OuterRef("pk"), to_status=MatchStatus.DECLINED, note__startswith="accepted match"
+    )
+    rows = np.array(
+        list(
+            Match.objects.filter(status__in=[MatchStatus.REJECTED, MatchStatus.DECLINED])
+            .exclude(Exists(accepted_other))
+            .values_list("laborer_id", "vacancy_id")
+        ),
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    lab_order = np.argsort(lab.id, kind="stable")
+    vac_order = np.argsort(vac.id, kind="stable")
+    li = lab_order[np.minimum(np.searchsorted(lab.id, rows[:, 0], sorter=lab_order), len(lab) - 1)]
+    vj = vac_order[np.minimum(np.searchsorted(vac.id, rows[:, 1], sorter=vac_order), len(vac) - 1)]
+    known = (lab.id[li] == rows[:, 0]) & (vac.id[vj] == rows[:, 1])
+    if not known.any():
+        return lab
+    return dataclasses.replace(lab, excluded=pair_keys(li[known], vj[known]))
 
 
 def load_laborers(

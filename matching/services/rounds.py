@@ -30,6 +30,7 @@ from matching.services.loading import (
     load_laborers,
     load_vacancies,
     vocabulary_arrays,
+    with_exclusions,
 )
 from matching.services.policy import policy_core
 
@@ -141,6 +142,7 @@ def round_execute(*, run_id: int) -> None:
             axes, counties=run.counties, skills=fitting_occupations(run.occupations)
         )
         vac = load_vacancies(axes, occupations=run.occupations)
+        lab = with_exclusions(lab, vac)
         load_seconds = round(time.perf_counter() - t, 3)
         MatchingRun.objects.filter(pk=run_id).update(
             laborers=len(lab), openings=int(vac.openings.sum()), stats={"load": load_seconds}

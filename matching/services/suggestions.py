@@ -17,6 +17,7 @@ from matching.services.loading import (
     load_vacancies,
     reason_labels,
     vocabulary_arrays,
+    with_exclusions,
 )
 from matching.services.policy import policy_core, policy_current
 
@@ -32,6 +33,7 @@ def laborer_suggestions_compute(*, laborer_ids: list[int]) -> int:
     labels = reason_labels()
     lab, _ = load_laborers(axes, laborer_ids=laborer_ids, eligible_only=False)
     vac = load_vacancies(axes)
+    lab = with_exclusions(lab, vac)
     rows = []
     for i in range(len(lab)):
         ranking = scoring.top_vacancies_for_laborer(
@@ -79,6 +81,7 @@ def vacancy_candidates_compute(*, vacancy_id: int) -> int:
                 skills=fitting_occupations([vacancy.occupation_id]),
                 available_by=vacancy.start_date - timedelta(days=1),
             )
+            lab = with_exclusions(lab, vac)
             ranking = scoring.top_laborers_for_vacancy(
                 lab, vac, vocab, policy, 0, n=CANDIDATES_PER_VACANCY
             )

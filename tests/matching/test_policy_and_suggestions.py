@@ -11,7 +11,7 @@ from jobmatch.models import AccessLog
 from matching.models import Candidate, MatchingPolicy, Suggestion
 from matching.services.policy import policy_current
 from matching.services.suggestions import laborer_suggestions_compute, vacancy_candidates_compute
-from tests.factories import LaborerFactory, UserFactory, VacancyFactory
+from tests.factories import LaborerFactory, MatchFactory, UserFactory, VacancyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +201,11 @@ def test_saving_a_laborer_computes_suggestions_on_commit(
     assert list(Suggestion.objects.values_list("laborer_id", "vacancy_id", "rank")) == [
         (response.json()["id"], vacancy.pk, 1)
     ]
+
+
+def test_suggestions_leave_out_a_vacancy_the_laborer_declined(client_for, caseworker):
+    laborer, good, related = _scene()
+    MatchFactory(laborer=laborer, vacancy=good, status="declined")
+    assert laborer_suggestions_compute(laborer_ids=[laborer.pk]) == 1
+    body = client_for(caseworker).get(f"/api/v1/laborers/{laborer.pk}/suggestions/").json()
+    assert [s["vacancy"] for s in body] == [related.pk]

@@ -212,3 +212,42 @@ def test_run_input_is_validated(client_for, coordinator) -> None:
 def test_who_may_start_a_round(client_for, role, status) -> None:
     user = UserFactory(role=role)
     assert client_for(user).post("/api/v1/matching/runs/", {}, format="json").status_code == status
+
+
+def test_declined_and_rejected_pairs_are_not_proposed_again(coordinator) -> None:
+    soon = timezone.localdate() + timedelta(days=2)
+    first, second = LaborerFactory(available_from=soon), LaborerFactory(available_from=soon)
+    # The first vacancy pays better: without exclusions it would go to the first laborer.
+    better = VacancyFactory(openings=1, wage_min=6000, wage_max=8000)
+    other = VacancyFactory(openings=1)
+    MatchFactory(laborer=first, vacancy=better, status="declined")
+    MatchFactory(laborer=second, vacancy=other, status="rejected")
+    run = run_create(actor=coordinator, counties=[], occupations=[])
+    round_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    assert sorted(Match.objects.filter(run=run).values_list("laborer_id", "vacancy_id")) == sorted(
+        [(first.pk, other.pk), (second.pk, better.pk)]
+    )
+
+
+def test_offers_declined_for_another_acceptance_are_not_held_against_the_laborer() -> None:
+    from matching.models import MatchEvent
+    from matching.services.loading import (
+        load_laborers,
+        load_vacancies,
+        vocabulary_arrays,
+        with_exclusions,
+    )
+
+    soon = timezone.localdate() + timedelta(days=2)
+    laborer = LaborerFactory(available_from=soon)
+    vacancy = VacancyFactory(openings=1)
+    declined = MatchFactory(laborer=laborer, vacancy=vacancy, status="declined")
+    MatchEvent.objects.create(match=declined, to_status="declined", note="accepted match 99")
+    _, axes = vocabulary_arrays()
+    lab, _ = load_laborers(axes)
+    vac = load_vacancies(axes)
+    assert with_exclusions(lab, vac).excluded.tolist() == []
+    MatchEvent.objects.filter(match=declined).delete()  # an explicit decline
+    assert with_exclusions(lab, vac).excluded.tolist() == [0]  # laborer 0, vacancy 0
