@@ -385,6 +385,10 @@ class Labels:
         return self.destinations[index]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _day_text(day: int) -> str:
     return str(np.datetime64(int(day), "D"))
 
@@ -416,14 +420,15 @@ def explain(
     skills = lab.skill_years[i]
     fit = fit_matrix(vocab, policy)
     if skills[o_vac] >= 0:
-        occ_reason = f"has {occupation_name(o_vac)} with {int(skills[o_vac])} years of experience"
+        years = _count(int(skills[o_vac]), "year")
+        occ_reason = f"has {occupation_name(o_vac)} with {years} of experience"
     else:
         related = [int(s) for s in np.flatnonzero((skills >= 0) & (fit[:, o_vac] > 0))]
         if related:
             best = max(related, key=lambda s: (fit[s, o_vac], int(skills[s])))
             occ_reason = (
                 f"related {occupation_name(best)} (fit {fit[best, o_vac]:.2f}) with "
-                f"{int(skills[best])} years of experience"
+                f"{_count(int(skills[best]), 'year')} of experience"
             )
         else:
             occ_reason = "no skill in this or a related occupation"
@@ -449,12 +454,12 @@ def explain(
     wait = int(vac.start_day[j]) - earliest
     if wait >= 0:
         start_reason = (
-            f"can start {_day_text(earliest)} ({travel} travel days); vacancy starts "
-            f"{_day_text(int(vac.start_day[j]))}, {wait} days later"
+            f"can start {_day_text(earliest)} ({_count(travel, 'travel day')}); vacancy starts "
+            f"{_day_text(int(vac.start_day[j]))}, {_count(wait, 'day')} later"
         )
     else:
         start_reason = (
-            f"earliest start {_day_text(earliest)} is {-wait} days after the vacancy's "
+            f"earliest start {_day_text(earliest)} is {_count(-wait, 'day')} after the vacancy's "
             f"start {_day_text(int(vac.start_day[j]))}"
         )
     amen = [

@@ -329,3 +329,15 @@ def test_top_laborers_per_vacancy_equals_brute_force() -> None:
     assert np.array_equal(got.vacancy, vj[keep])
     assert np.array_equal(got.laborer, li[keep])
     assert np.array_equal(got.score, sc[keep])
+
+
+def test_reasons_count_in_words_and_name_what_they_are_given() -> None:
+    skills = np.array([[1, -1, -1]], dtype=np.int8)
+    lab = make_laborers(1, skill_years=skills, available_day=np.array([TODAY + 8]))
+    vac = make_vacancies(1)  # starts TODAY + 10; travel takes 1 day
+    labels = scoring.Labels(occupations=["普工", "焊工", "厨师"], destinations=["深圳市", "", ""])
+    reasons = scoring.explain(lab, vac, make_vocab(), Policy(), 0, 0, labels)["reasons"]
+    assert reasons["occupation"] == "has 普工 with 1 year of experience"
+    assert reasons["destination"] == "深圳市; no preference given"
+    assert reasons["start"].startswith("can start 2026-03-11 (1 travel day); vacancy starts")
+    assert reasons["start"].endswith(", 1 day later")
