@@ -607,6 +607,330 @@ def _plan_option(
 
 
 # --------------------------------------------------------------------------------------
+# Household insertion by prices (large-neighbourhood moves)
+# --------------------------------------------------------------------------------------
+
+# Weight of one placement against score points (scores are <= 100 per laborer, chains
+# of moves are short): the lexicographic objective as one integer.
+_BIG = 1_000_000
+# "Cannot be freed" (no single laborer holds the vacancy).
+_INF = 1 << 50
+# Rounds of price-guided household insertion after the repair (each re-prices).
+LNS_ROUNDS = 3
+# Label-correcting passes per pricing; prices not yet settled are over-estimates of the
+# true cost (moves then look worse than they are: conservative).
+PRICE_PASSES = 40
+# Longest displacement chain followed when collecting a move's neighbourhood.
+CHAIN_MAX = 25
+# Price-guided insertion runs only up to this many pool pairs: each round re-prices every
+# single's pairs (~1.3 s per round at 100k laborers for a 0.03-point gain there), so it
+# would cost far more than 10% of a full-scale round; below this it is cheap and pays.
+LNS_MAX_PAIRS = 1_000_000
+
+
+@dataclass
+class _Prices:
+    """Cost of taking one opening of each vacancy away from the single laborers.
+
+    `cost[j]` is in lexicographic units (_BIG per placement lost plus score points lost):
+    0 when the vacancy has an opening left, otherwise the cheapest chain that moves a
+    single laborer out of j, into another vacancy whose opening it takes in turn, ...,
+    ending at an opening left or with the last laborer unplaced. `holder[j]` is the
+    laborer moved out of j on that chain, `next_vac[j]` where it goes (-1: out) and
+    `next_score[j]` its score there.
+    """
+
+    cost: np.ndarray  # int64[V]
+    holder: np.ndarray  # int64[V], -1 none
+    next_vac: np.ndarray  # int64[V], -1 none
+    next_score: np.ndarray  # int64[V]
+
+
+def _segments(keys: np.ndarray) -> np.ndarray:
+    """Start positions of runs of equal values in sorted `keys`."""
+    if keys.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = np.ones(keys.shape[0], dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    return np.flatnonzero(new)
+
+
+def _prices(state: _State, pool: list[CandidatePairs], singles: np.ndarray) -> _Prices:
+    """Shortest displacement chains for every vacancy (Bellman-Ford on the singles).
+
+    These are the dual prices of the singles' flow: with households' placements fixed,
+    a household member taking an opening of j costs the singles exactly `cost[j]` when
+    the singles' assignment is optimal (one opening at a time).
+    """
+    n_vac = state.cap.shape[0]
+    rem = state.remaining()
+    placed = np.flatnonzero(singles & (state.vacancy >= 0))
+    cur_v = state.vacancy[placed]
+    cur_w = _BIG + state.score[placed]
+    # Holders grouped by vacancy.
+    h_order = np.argsort(cur_v, kind="stable")
+    h_v = cur_v[h_order]
+    h_seg = _segments(h_v)
+    h_vac = h_v[h_seg]
+    # Alternatives: pool pairs of placed singles at another vacancy, grouped by laborer
+    # (pool lists are sorted by laborer; their concatenation is re-sorted stably).
+    is_placed = np.zeros(state.vacancy.shape[0], dtype=bool)
+    is_placed[placed] = True
+    parts = []
+    for p in pool:
+        sel = is_placed[p.laborer] & (p.vacancy != state.vacancy[p.laborer])
+        if sel.any():
+            parts.append((p.laborer[sel], p.vacancy[sel], p.score[sel]))
+    if parts:
+        a_l, a_v, a_s = (np.concatenate(c) for c in zip(*parts, strict=True))
+        order = np.argsort(a_l, kind="stable")
+        a_l, a_v = a_l[order].astype(np.int64), a_v[order].astype(np.int64)
+        a_w = _BIG + a_s[order].astype(np.int64)
+    else:
+        a_l = a_v = a_w = np.zeros(0, dtype=np.int64)
+    a_seg = _segments(a_l)
+    a_pos = np.searchsorted(placed, a_l[a_seg])  # position among `placed`
+    open_vac = rem > 0
+    gain = np.zeros(placed.shape[0], dtype=np.int64)  # best move-elsewhere value
+    cost = np.full(n_vac, _INF, dtype=np.int64)
+    for _ in range(PRICE_PASSES):
+        new = np.full(n_vac, _INF, dtype=np.int64)
+        if h_seg.shape[0]:
+            new[h_vac] = np.minimum.reduceat((cur_w - gain)[h_order], h_seg)
+        new[open_vac] = 0
+        np.maximum(new, 0, out=new)  # an improvable state must not look like a bonus
+        if np.array_equal(new, cost):
+            break
+        cost = new
+        if a_seg.shape[0]:
+            best = np.maximum.reduceat(a_w - np.minimum(cost[a_v], _INF), a_seg)
+            gain[:] = 0
+            gain[a_pos] = np.maximum(best, 0)
+    # Chains: the cheapest holder of each vacancy and where it goes.
+    holder = np.full(n_vac, -1, dtype=np.int64)
+    next_vac = np.full(n_vac, -1, dtype=np.int64)
+    next_score = np.zeros(n_vac, dtype=np.int64)
+    if h_seg.shape[0]:
+        c = (cur_w - gain)[h_order]
+        o = np.lexsort((placed[h_order], c, h_v))
+        first = o[_segments(h_v[o])]
+        holder[h_v[first]] = placed[h_order][first]
+    if a_seg.shape[0]:
+        val = a_w - np.minimum(cost[a_v], _INF)
+        o = np.lexsort((a_v, -val, a_l))
+        first = o[_segments(a_l[o])]
+        go = val[first] > 0
+        dest = np.full(state.vacancy.shape[0], -1, dtype=np.int64)
+        dest_score = np.zeros(state.vacancy.shape[0], dtype=np.int64)
+        dest[a_l[first][go]] = a_v[first][go]
+        dest_score[a_l[first][go]] = a_w[first][go] - _BIG
+        full_holder = holder >= 0
+        next_vac[full_holder] = dest[holder[full_holder]]
+        next_score[full_holder] = dest_score[holder[full_holder]]
+    # Open vacancies keep their pointers: once their openings are promised in a round,
+    # a further opening there is freed by moving their cheapest holder like elsewhere.
+    return _Prices(cost=cost, holder=holder, next_vac=next_vac, next_score=next_score)
+
+
+def _insertion_plans(
+    state: _State,
+    hh: _Households,
+    todo: np.ndarray,
+    pairs: CandidatePairs,
+    prices: _Prices,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+) -> list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Best joint option of each household in `todo` at the current prices.
+
+    A member placed at j is worth _BIG + score - cost[j]; an option's value is the sum
+    over members of their best vacancy in it. Returns (value, household, members,
+    vacancies, scores) for every option worth more than nothing, best first.
+    """
+    if todo.shape[0] == 0 or len(pairs) == 0:
+        return []
+    hid_of = lab.household.astype(np.int64)
+    p_lab = pairs.laborer.astype(np.int64)
+    p_vac = pairs.vacancy.astype(np.int64)
+    p_sc = pairs.score.astype(np.int64)
+    p_h = hid_of[p_lab]
+    c = prices.cost[p_vac]
+    sel = np.isin(p_h, todo) & (state.cap[p_vac] > 0) & (c < _INF)
+    p_lab, p_vac, p_sc, p_h, c = p_lab[sel], p_vac[sel], p_sc[sel], p_h[sel], c[sel]
+    val = _BIG + p_sc - c
+    p_key = _option_key(hh.mode[p_h], p_vac, vac)
+    order = np.lexsort((p_vac, -val, p_lab, p_key, p_h))
+    p_lab, p_vac, p_sc, p_h, p_key, val = (a[order] for a in (p_lab, p_vac, p_sc, p_h, p_key, val))
+    if p_h.shape[0] == 0:
+        return []
+    new_grp = np.ones(p_h.shape[0], dtype=bool)
+    new_grp[1:] = (p_h[1:] != p_h[:-1]) | (p_key[1:] != p_key[:-1])
+    new_mem = new_grp.copy()
+    new_mem[1:] |= p_lab[1:] != p_lab[:-1]
+    rows = np.flatnonzero(new_mem)  # each member's best vacancy within the option
+    grp_of_row = np.cumsum(new_grp)[rows] - 1
+    g_start = np.flatnonzero(new_grp)
+    g_members = np.bincount(grp_of_row, minlength=g_start.shape[0])
+    g_value = np.bincount(grp_of_row, weights=val[rows], minlength=g_start.shape[0])
+    g_value = g_value.astype(np.int64)
+    g_h = p_h[g_start]
+    size = np.diff(hh.start)
+    ok = (g_members == size[g_h]) & (g_value > 0)
+    g_idx = np.flatnonzero(ok)
+    if g_idx.shape[0] == 0:
+        return []
+    # Options best first (ties: household, then key); a household's later options are
+    # fallbacks when its better ones do not fit (capacity, other moves of the round).
+    o = np.lexsort((p_key[g_start[g_idx]], g_h[g_idx], -g_value[g_idx]))
+    first = g_idx[o]
+    row_start = np.searchsorted(grp_of_row, first)
+    out = []
+    for g, r0 in zip(first.tolist(), row_start.tolist(), strict=True):
+        r = rows[r0 : r0 + int(g_members[g])]
+        out.append((int(g_value[g]), int(g_h[g]), p_lab[r], p_vac[r], p_sc[r]))
+    return out
+
+
+def _chain(
+    prices: _Prices, j: int, left: Callable[[int], int], score: np.ndarray
+) -> tuple[list[int], int]:
+    """Vacancies on the displacement chain that frees an opening of j (j first) and its
+    real cost, walked move by move: the prices are only estimates where the singles'
+    assignment is not optimal (then pointers may cycle; the walk stops there and the last
+    holder is counted as leaving). `left(v)`: openings of v not yet promised this round."""
+    out = [j]
+    cost = 0
+    while left(out[-1]) <= 0:
+        cur = out[-1]
+        holder = int(prices.holder[cur])
+        nxt = int(prices.next_vac[cur])
+        if holder < 0:
+            return out, _INF
+        if nxt < 0 or nxt in out or len(out) >= CHAIN_MAX:
+            cost += _BIG + int(score[holder])  # the last one moved out stays unplaced
+            break
+        cost += int(score[holder]) - int(prices.next_score[cur])
+        out.append(nxt)
+    return out, cost
+
+
+def _objective(state: _State) -> tuple[int, int]:
+    return int((state.vacancy >= 0).sum()), int(state.score.sum())
+
+
+def _insert_households(
+    state: _State,
+    hh: _Households,
+    pool: list[CandidatePairs],
+    member_pairs: CandidatePairs,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    spent: dict[str, float],
+) -> tuple[_State, int, int]:
+    """Place households left out wherever the members' gain beats the singles' loss.
+
+    Each round prices the openings (`_prices`), takes every household whose best option
+    is worth it at those prices, skipping options that share a vacancy or chain with an
+    option taken before in the round (their prices interact), places them, releases the
+    single laborers of every vacancy on their chains and re-solves those singles and
+    every unplaced single exactly into the openings left (`_fill_residual`: exact given
+    the households' placements). A round is kept only if the whole objective (placements,
+    then score) improves; otherwise the better half of its moves is tried, and so on.
+    Returns (state, households placed, rounds kept).
+    """
+    singles = lab.household < 0
+    inserted = 0
+    kept = 0
+    for _ in range(LNS_ROUNDS):
+        status = _household_status(state, hh, lab, vac)
+        todo = np.flatnonzero(status == 0)
+        if todo.shape[0] == 0:
+            break
+        prices = _prices(state, pool, singles)
+        plans = _insertion_plans(state, hh, todo, member_pairs, prices, lab, vac)
+        # Independent moves only: the chains of a round share no vacancy (prices hold for
+        # one opening at a time), except chain ends with openings left, up to that many.
+        rem = state.remaining()
+        rem_fixed = state.cap - np.bincount(
+            state.vacancy[(state.vacancy >= 0) & ~singles], minlength=state.cap.shape[0]
+        )
+        busy: set[int] = set()
+        open_used: dict[int, int] = {}
+        batch = []
+        done: set[int] = set()
+        for _value, h, members, vacs, scores in plans:
+            if h in done:
+                continue
+            plan_busy: set[int] = set()
+            plan_open: dict[int, int] = {}
+            ok = True
+            value = 0
+
+            def left(
+                v: int,
+                po: dict[int, int] = plan_open,
+                ou: dict[int, int] = open_used,
+                r: np.ndarray = rem,
+            ) -> int:
+                # Openings of v not yet promised to this round's moves.
+                return int(r[v]) - ou.get(v, 0) - po.get(v, 0)
+
+            for j, sc in zip(vacs.tolist(), scores.tolist(), strict=True):
+                chain, cost = _chain(prices, j, left, state.score)
+                value += _BIG + sc - cost
+                end = chain[-1]
+                is_open = left(end) > 0
+                inner = chain[:-1] if is_open else chain
+                if any(v in busy or v in plan_busy for v in inner):
+                    ok = False
+                    break
+                if is_open:
+                    if end in busy:
+                        ok = False
+                        break
+                    plan_open[end] = plan_open.get(end, 0) + 1
+                plan_busy.update(inner)
+            need = np.bincount(vacs)
+            used = np.flatnonzero(need)
+            if not ok or value <= 0 or (need[used] > rem_fixed[used]).any():
+                continue
+            if any(v in open_used for v in plan_busy):
+                continue  # a vacancy with openings left that others' chains end at
+            busy |= plan_busy
+            done.add(h)
+            for v, c in plan_open.items():
+                open_used[v] = open_used.get(v, 0) + c
+            touched = plan_busy | set(plan_open)
+            batch.append((value, h, members, vacs, scores, touched))
+        if not batch:
+            break
+        before = _objective(state)
+        improved = False
+        while batch:
+            trial = state.copy()
+            members = np.concatenate([b[2] for b in batch])
+            vacs = np.concatenate([b[3] for b in batch])
+            scores = np.concatenate([b[4] for b in batch])
+            hood = np.fromiter({j for b in batch for j in b[5]}, dtype=np.int64)
+            in_hood = np.zeros(state.cap.shape[0], dtype=bool)
+            in_hood[hood] = True
+            v = trial.vacancy
+            trial.release(np.flatnonzero(singles & (v >= 0) & in_hood[np.maximum(v, 0)]))
+            trial.place(members, vacs, scores)
+            _fill_residual(trial, pool, singles, spent)
+            if _objective(trial) > before:
+                state = trial
+                inserted += len(batch)
+                kept += 1
+                improved = True
+                break
+            batch = batch[: len(batch) // 2]
+        if not improved:
+            break
+    return state, inserted, kept
+
+
+# --------------------------------------------------------------------------------------
 # Round
 # --------------------------------------------------------------------------------------
 
@@ -770,16 +1094,20 @@ def solve_round(
     added2, passes2 = _unstrand(state, pool, singles, lab, vac, vocab, policy, workers, stats)
     strand_added += added2
     strand_passes += passes2
+    member_pairs = CandidatePairs.empty()
     if hh.n:
         status = _household_status(state, hh, lab, vac)
         out = np.flatnonzero(status == 0)
-        if out.shape[0] and state.remaining().max(initial=0) > 0:
+        lns = sum(len(p) for p in pool) <= LNS_MAX_PAIRS
+        # Members' pairs only when used (the generation costs seconds at full scale).
+        if out.shape[0] and (lns or state.remaining().max(initial=0) > 0):
             members = np.concatenate([hh.of(h) for h in out.tolist()])
             is_member = np.zeros(n, dtype=bool)
             is_member[members] = True
             member_pairs = _household_pairs(
                 members, _select(pool, is_member), lab, vac, vocab, policy, workers
             )
+        if out.shape[0] and state.remaining().max(initial=0) > 0:
             placed_households += _repair_households(
                 state, hh, out, member_pairs, lab, vac, displace=False
             )[0]
@@ -788,6 +1116,21 @@ def solve_round(
         for h in np.flatnonzero(status == 2).tolist():
             state.release(hh.of(h))
     stats["repair"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if hh.n and len(member_pairs) and sum(len(p) for p in pool) <= LNS_MAX_PAIRS:
+        # Households still out: insert them where the singles' loss (dual prices of the
+        # singles' flow) is smaller than the members' gain, re-solving the singles exactly.
+        state, inserted, kept = _insert_households(state, hh, pool, member_pairs, lab, vac, stats)
+        stats["lns_households"] = float(inserted)
+        stats["lns_rounds"] = float(kept)
+        if inserted and state.remaining().max(initial=0) > 0:
+            added3, passes3 = _unstrand(
+                state, pool, singles, lab, vac, vocab, policy, workers, stats
+            )
+            strand_added += added3
+            strand_passes += passes3
+    stats["lns"] = time.perf_counter() - t
     report(0.95)
 
     assignment = state.vacancy.astype(np.int32)
