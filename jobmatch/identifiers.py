@@ -47,7 +47,9 @@ class ResidentId:
     from_outside_baise: bool
 
 
-_RESIDENT_ID_RE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: `\d` would also take Arabic-Indic and other Unicode digits, which NFKC
+# leaves alone, and one person could then be registered twice under two spellings.
+_RESIDENT_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 @cache

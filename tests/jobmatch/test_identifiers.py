@@ -69,6 +69,11 @@ def test_resident_id_normalises_full_width_spaces_and_lowercase_x() -> None:
             "45108119900315123A",
             "A resident ID number has 18 characters: 17 digits and a final digit or X.",
         ),
+        (
+            # Arabic-Indic digits are digits to `\d` and `int()`, but not an ID number.
+            "451081" + "١٩٩٠٠٣١٥٠١٤" + "8",
+            "A resident ID number has 18 characters: 17 digits and a final digit or X.",
+        ),
         ("451081199003151230", "The check character of the resident ID number is wrong."),
         ("451081199002301234", "The birth date 19900230 in the resident ID number does not exist."),
         (
