@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from jobmatch.api.errors import ApplicationError
+from jobmatch.api.pagination import LimitOffsetPagination
 from jobmatch.api.permissions import county_scope, roles
 from jobmatch.models import Role
-from matching.progress_models import CountyReport
 from matching.progress_serializers import (
     CountyReportInputSerializer,
     CountyReportOutputSerializer,
@@ -100,13 +99,11 @@ class ProgressTargetsApi(APIView):
         return Response(ProgressTargetOutputSerializer(targets, many=True).data)
 
 
-class CountyReportsApi(GenericAPIView):
+class CountyReportsApi(APIView):
     """The counties' daily figures of the official indicators (new counts of the day, newest
     first); caseworkers report and read their own counties', supervisors and admins any."""
 
     permission_classes = [roles(read=READ_ROLES, write=REPORT_ROLES)]
-    serializer_class = CountyReportOutputSerializer
-    queryset = CountyReport.objects.none()  # for the schema; `get` builds the real one
 
     @extend_schema(
         parameters=[CountyReportQuerySerializer],
@@ -125,8 +122,12 @@ class CountyReportsApi(GenericAPIView):
             first=query.validated_data.get("date_from"),
             last=query.validated_data.get("date_to"),
         )
-        page = self.paginate_queryset(reports)
-        return self.get_paginated_response(CountyReportOutputSerializer(page, many=True).data)
+        # A plain APIView paginated by hand: a GenericAPIView with `put` makes DRF's OPTIONS
+        # metadata call get_object(), which this list endpoint has no key for.
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(reports, request, view=self)
+        data = CountyReportOutputSerializer(page, many=True).data
+        return paginator.get_paginated_response(data)
 
     @extend_schema(
         request=CountyReportInputSerializer, responses=CountyReportOutputSerializer(many=True)

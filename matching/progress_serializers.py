@@ -14,6 +14,15 @@ from matching.progress_models import REPORTED_INDICATORS, CountyReport, Indicato
 MIN_YEAR, MAX_YEAR = 2020, 2100
 
 
+def _reportable(value: Any) -> Any:
+    """A day progress can be counted for: not in the future, in a year targets may have."""
+    if value > timezone.localdate():
+        raise serializers.ValidationError("The date cannot be in the future.")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise serializers.ValidationError(f"Give a date from {MIN_YEAR} on.")
+    return value
+
+
 def _known_county(value: str | None) -> str | None:
     if value is not None and value not in vocabulary.get().counties:
         raise serializers.ValidationError(f"Unknown county code {value!r}.")
@@ -25,11 +34,7 @@ class ProgressQuerySerializer(StrictInputSerializer):
     county = serializers.CharField(max_length=6, required=False)
 
     def validate_date(self, value: Any) -> Any:
-        if value > timezone.localdate():
-            raise serializers.ValidationError("The date cannot be in the future.")
-        if not MIN_YEAR <= value.year <= MAX_YEAR:
-            raise serializers.ValidationError(f"Give a date from {MIN_YEAR} on.")
-        return value
+        return _reportable(value)
 
     def validate_county(self, value: str) -> str | None:
         return _known_county(value)
@@ -133,9 +138,7 @@ class CountyReportInputSerializer(StrictInputSerializer):
         return _known_county(value)
 
     def validate_date(self, value: Any) -> Any:
-        if value > timezone.localdate():
-            raise serializers.ValidationError("The date cannot be in the future.")
-        return value
+        return _reportable(value)
 
     def validate_figures(self, value: dict[str, int]) -> dict[str, int]:
         known = {str(i) for i in REPORTED_INDICATORS}
