@@ -475,3 +475,27 @@ def test_garbage_never_yields_a_500(
     assert set(data) == {"message", "extra"}
     assert isinstance(data["message"], str) and data["message"]
     assert isinstance(data["extra"], dict)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["caseworker", "employer", "coordinator", "supervisor", "admin"])
+def test_options_never_fails_on_any_api_path(role: str, client_for) -> None:
+    """OPTIONS runs DRF's metadata (which may call get_object() for writable views) on every
+    path of the schema, with and without an existing object behind the {id}."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from tests.factories import UserFactory
+
+    laborer = LaborerFactory()
+    user = UserFactory(role=role, counties=["451081"]) if role == "caseworker" else None
+    user = user or UserFactory(role=role)
+    client = client_for(user)
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    assert "/api/v1/progress/reports/" in paths and len(paths) > 30
+    for path in paths:
+        for pk in (laborer.pk, 999_999):
+            url = path.replace("{id}", str(pk)).replace("{pk}", str(pk))
+            response = client.options(url)
+            assert response.status_code < 500, (url, response.status_code)
+            if response.status_code >= 400:
+                assert set(response.json()) == {"message", "extra"}, url
