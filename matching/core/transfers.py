@@ -59,7 +59,10 @@ Method (details in the modules named)
 2. Packing (`transfers_packing`): per county, a lazy earliest-deadline sweep over days
    opens a coach only for riders who cannot wait, picks its stop block and fills it with
    every compatible rider who can already leave (pooling riders of different start dates);
-   then coaches are emptied into others and coach sizes cut where riders can move.
+   then coaches are emptied into others; a flow-based local search per (county, city)
+   (`transfers_improve`, which may also use the same-evening days) removes more, and small
+   groups are re-packed by CP-SAT (`transfers_exact`) under a deterministic time limit;
+   finally coach sizes are cut where riders can move.
 3. Timing (`transfers_timing`, `transfers_slots`): the stop order of each coach (exact
    enumeration, PyVRP beyond it), then staggered first-pickup times per pickup point;
    a coach without a time is moved to another day or its riders re-seated.
@@ -105,6 +108,9 @@ BOARDING = "boarding"
 DEPARTED = "departed"
 FIXED_STATUSES = frozenset({LOCKED, BOARDING, DEPARTED})
 TWO_DRIVERS_OVER_KM = 400.0  # reference coach_rules.two_drivers (BUSRULES_2DRV)
+# Share of `Params.budget_s` after which the CP-SAT re-packing is skipped (the search of
+# the remaining counties is worth more; on an idle machine the whole plan takes less).
+EXACT_BUDGET_SHARE = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +194,9 @@ class Params:
     # Processes for that search (forked; 1 = in this process). The result is the same
     # either way: each (county, city) is searched independently and deterministically.
     search_workers: int = 2
+    # CP-SAT deterministic time (its work units, about seconds) to re-pack each small
+    # (county, city) after the search (`transfers_exact`); 0 switches it off.
+    exact_time: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +324,8 @@ def plan_transfers(
     """Seat every rider on one coach trip or give the reason; see the module docstring.
 
     Deterministic: the same inputs (in any order) give the same plan, as long as neither a
-    solver time limit nor `Params.budget_s` is reached (`stats["budget_hit"]` says so).
+    solver time limit nor `Params.budget_s` is reached (`stats["budget_hit"]` says so) and
+    the CP-SAT re-packing was not skipped for time (`stats["exact_skipped_for_time"]`).
     Raises ValueError on malformed input (duplicate rider ids, unknown coach type or a
     fixed trip with an unknown point), never on riders that merely cannot be seated.
     """
@@ -420,6 +430,8 @@ class _Planner:
         self.timings["eliminate_s"] = _time.perf_counter() - t
         t = _time.perf_counter()
         search = SearchStats()
+        self.ctx.exact_time = self.params.exact_time
+        self.ctx.exact_deadline_s = self.t_start + EXACT_BUDGET_SHARE * self.params.budget_s
         if self.params.search_effort > 0:
             improve(
                 self.ctx,

@@ -60,7 +60,7 @@ def edf_coaches(counts: np.ndarray, cap: int) -> np.ndarray:
     return coaches
 
 
-def _group_bound(members: list[tuple[int, int, int, int]], cap: int, max_p: int, max_d: int) -> int:
+def group_bound(members: list[tuple[int, int, int, int]], cap: int, max_p: int, max_d: int) -> int:
     """The interval bound of one (county, city); `members` are (pickup, drop-off, lo, hi)."""
     if not members:
         return 0
@@ -118,4 +118,4 @@ def interval_lower_bound(
     groups: dict[tuple[str, str], list[tuple[int, int, int, int]]] = {}
     for county, city, p, d, lo, hi in riders:
         groups.setdefault((county, city), []).append((p, d, lo, hi))
-    return sum(_group_bound(groups[key], cap, max_p, max_d) for key in sorted(groups))
+    return sum(group_bound(groups[key], cap, max_p, max_d) for key in sorted(groups))

@@ -44,8 +44,20 @@ Model, per (county, city)
   riders as the flow says. Coaches are built with the packer's `can_take` / `board`, so
   every rule (window, stop limits, departure cap, exact timing) is checked again; a party
   that does not fit goes through the packer's fallback placement. A county that ends with
-  more coaches or fewer seated riders than its constructive plan keeps the constructive
-  plan, so the phase never makes a plan worse.
+  more coaches or fewer seated riders than its constructive plan - or just as many of
+  both - keeps the constructive plan, so the phase never makes a plan worse.
+
+* **Same-evening days.** The constructive sweep plans each rider up to their last *safe*
+  day (any coach of the county and city is on time) and uses the day after - when only a
+  coach leaving early in a good stop order arrives by 22:00 - as a last resort. Most riders
+  (85% of a season) have such a day, and pooling them there is what saves coaches: the
+  search therefore opens it for every party it moves (`EXTEND_WINDOWS`). Timing checks then
+  assume a departure `TIGHT_SLACK` minutes after the window opens, so that the few coaches
+  a pickup point sends that early can still be staggered `min_gap` apart; the scheduler
+  re-checks the exact itinerary. Parties left on a safe day get their planned window back.
+* **Exact step.** When the search has stopped, a small group is handed to CP-SAT
+  (`transfers_exact`), which chooses all its coaches together and often needs one or two
+  fewer; its answer is kept only if the max-flow seats as many riders.
 
 Determinism: classes, skeletons and moves are kept in sorted order, ties are broken by a
 `random.Random` seeded from `Params.seed` and the group, and OR-Tools max-flow is exact.
@@ -55,6 +67,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import time as _time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +75,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import max_flow
 
+from matching.core.transfers_exact import exact_skeletons, flow_ok
 from matching.core.transfers_packing import (
     Coach,
     Context,
@@ -87,6 +101,8 @@ FIRST_IMPROVEMENT = True  # take the first move that serves more seats (best-sco
 SWAP_OPTIONS = 2  # alternatives for the stop a move drops (least-loaded first)
 MAX_REPAIR_SEATS = 8  # a removal leaving more seats unserved is not worth repairing
 NO_DEPARTURE = "no departure left"
+EXTEND_WINDOWS = True  # the search may use riders' same-evening arrival days
+TIGHT_SLACK = 80  # minutes after the window start that timing checks assume while searching
 
 
 @dataclass(slots=True)
@@ -98,6 +114,8 @@ class SearchStats:
     failed_removals: int = 0
     reverted_counties: int = 0
     reseated: int = 0  # previously unseated parties that got a seat
+    exact_removed: int = 0  # coaches the CP-SAT step (`transfers_exact`) saved
+    exact_skipped: int = 0  # groups that step skipped because the plan ran late
 
     def add(self, other: SearchStats) -> None:
         self.evaluations += other.evaluations
@@ -105,6 +123,8 @@ class SearchStats:
         self.failed_removals += other.failed_removals
         self.reverted_counties += other.reverted_counties
         self.reseated += other.reseated
+        self.exact_removed += other.exact_removed
+        self.exact_skipped += other.exact_skipped
 
     def as_counters(self) -> dict[str, int]:
         return {
@@ -113,6 +133,8 @@ class SearchStats:
             "search_failed_removals": self.failed_removals,
             "search_reverted_counties": self.reverted_counties,
             "search_reseated_parties": self.reseated,
+            "exact_coaches_removed": self.exact_removed,
+            "exact_skipped_for_time": self.exact_skipped,
         }
 
 
@@ -699,7 +721,7 @@ def improve_county(
     A city's search sees the departures the county's other coaches book at that moment,
     so the cities share the per-pickup cap as the constructive sweep did. Parties the
     read-off cannot seat go through the packer's fallback placement. A county that ends
-    with more coaches or fewer seated riders than its constructive plan is restored.
+    with no fewer coaches and no more seated riders than its constructive plan is restored.
     """
     before = _County(packer)
     for city in packer.cities:
@@ -714,6 +736,12 @@ def improve_county(
             if p.coach is None and (p.reason or "").startswith(NO_DEPARTURE)
         ]
         parties = [p for c in free for p in c.parties] + waiting
+        planned_hi = {p.idx: p.hi for p in parties}
+        if EXTEND_WINDOWS:
+            ctx.timing_slack = TIGHT_SLACK
+            for p in parties:
+                if not p.pinned:
+                    p.hi = max(p.hi, p.last)
         shapes = [(set(c.pickups), set(c.dropoffs), c.day) for c in free]
         for coach in free:
             for party in list(coach.parties):
@@ -736,10 +764,17 @@ def improve_county(
             budget=int(effort * EVALS_PER_COACH * len(free)),
         )
         final = search.run(ctx.over_budget)
+        final = _exact_step(search, final, ctx, stats)
         coaches, left = search.realize(final)
         stats.evaluations += search.evaluations
         stats.failed_removals += search.failed
         packer.coaches = [c for c in packer.coaches if c not in free] + coaches
+        ctx.timing_slack = 0
+        for party in parties:
+            if party.coach is None or party.coach.day <= planned_hi[party.idx]:
+                party.hi = planned_hi[party.idx]
+            else:
+                party.hi = party.coach.day
         for party in sorted(left, key=lambda p: (p.hi, p.idx)):
             party.reason = None
             packer._place_anywhere(party)
@@ -754,6 +789,30 @@ def improve_county(
     stats.reseated += before.reseated(packer)
 
 
+def _exact_step(
+    search: GroupSearch, sks: list[Skeleton], ctx: Context, stats: SearchStats
+) -> list[Skeleton]:
+    """Try the CP-SAT re-packing (`transfers_exact`) on the search's result; keep the
+    skeletons with fewer coaches only if the max-flow seats as many riders."""
+    if ctx.exact_time <= 0 or ctx.over_budget():
+        return sks
+    if _time.perf_counter() > ctx.exact_deadline_s:
+        # The plan then depends on the machine's load, as when the budget is hit.
+        stats.exact_skipped += 1
+        return sks
+    _, deficit = search.solve([search.eligible(sk) for sk in sks])
+    better = exact_skeletons(search, sks, det_time=ctx.exact_time)
+    if better is None or len(better) >= len(sks) or not flow_ok(search, better, deficit):
+        return sks
+    stats.exact_removed += len(sks) - len(better)
+    for sk in sks:
+        search._book(sk, -1)
+    for sk in better:
+        search._book(sk, +1)
+    search.skeletons = better
+    return better
+
+
 class _County:
     """A county's constructive plan, to compare with and to restore."""
 
@@ -763,27 +822,39 @@ class _County:
         self.seated = sum(p.size for p in self.parties if p.coach is not None)
         self.snapshot = [(c, c.day, list(c.parties)) for c in packer.coaches]
         self.reasons = {p.idx: p.reason for p in self.parties}
+        self.his = {p.idx: p.hi for p in self.parties}  # the search may widen windows
         self.unseated = {p.idx for p in self.parties if p.coach is None}
 
     def improved_by(self, packer: CountyPacker) -> bool:
+        """Fewer coaches, or as many seating more riders. A mere reshuffle is not kept: the
+        constructive plan keeps riders on their safe days, the search may not have."""
         seated = sum(p.size for p in self.parties if p.coach is not None)
-        return len(packer.coaches) <= self.coaches and seated >= self.seated
+        if seated < self.seated or len(packer.coaches) > self.coaches:
+            return False
+        return len(packer.coaches) < self.coaches or seated > self.seated
 
     def reseated(self, packer: CountyPacker) -> int:
         return sum(1 for p in self.parties if p.idx in self.unseated and p.coach is not None)
 
     def restore(self, ctx: Context, packer: CountyPacker) -> None:
-        """Put every party of the county back where the constructive plan had it."""
+        """Put every party of the county back where the constructive plan had it.
+
+        Riders a fixed trip carried from the start are not the county's parties to move
+        (they were never boarded through `board`), so they stay where they are."""
+        own = {id(p) for p in self.parties}
         for coach in packer.coaches:
             for party in list(coach.parties):
-                alight(ctx, coach, party)
+                if id(party) in own:
+                    alight(ctx, coach, party)
         for coach, day, parties in self.snapshot:
             coach.day = day
             for party in parties:
-                board(ctx, coach, party)
+                if id(party) in own:
+                    board(ctx, coach, party)
         packer.coaches = [c for c, _, _ in self.snapshot]
         for party in self.parties:
             party.reason = self.reasons[party.idx]
+            party.hi = self.his[party.idx]
 
 
 # -- running the counties, in this process or in forked workers ----------------------------
@@ -797,6 +868,7 @@ class _Result:
 
     coaches: list[tuple[int, str, int, list[int]]]  # uid, city, day, party ids in order
     reasons: dict[int, str | None]
+    his: dict[int, int]  # last planned day per party (the search may widen it)
     stats: SearchStats
     budget_hit: bool
     next_uid: int
@@ -812,6 +884,7 @@ def _run_county(
     return _Result(
         coaches=[(c.uid, c.city, c.day, [p.idx for p in c.parties]) for c in packer.coaches],
         reasons={p.idx: p.reason for city in packer.cities for p in packer.parties[city]},
+        his={p.idx: p.hi for city in packer.cities for p in packer.parties[city]},
         stats=stats,
         budget_hit=ctx.counters.get("budget_hit", 0) > hit_before,
         next_uid=ctx.peek_uid(),
@@ -837,6 +910,8 @@ def _apply(ctx: Context, packer: CountyPacker, result: _Result) -> None:
     packer.coaches = coaches
     for idx, reason in result.reasons.items():
         party_of[idx].reason = reason
+    for idx, hi in result.his.items():
+        party_of[idx].hi = hi
 
 
 # Worker processes find their inputs here (inherited at fork, never pickled).

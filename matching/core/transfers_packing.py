@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matching.core.transfers_timing import TravelModel, best_itinerary
+from matching.core.transfers_timing import TravelModel, order_exists
 
 NO_DEADLINE = 1 << 40
 
@@ -160,7 +160,18 @@ class Context:
         # of that county and city leaving that day (worst order, most stops, night halt).
         self.safe_offset: dict[tuple[str, str], int] = {}
         self.counters: dict[str, int] = {}
+        # Minutes after the window start at which `timing_ok` assumes the coach leaves. The
+        # improvement search raises it while it plans same-evening arrivals, so that a few
+        # such coaches can still be staggered at one pickup point (`min_gap` apart).
+        self.timing_slack = 0
+        # CP-SAT deterministic time per small group in the improvement (`transfers_exact`);
+        # the planner sets it from `Params.exact_time`, 0 switches the step off.
+        self.exact_time = 0.0
+        # perf_counter() value after which that step is skipped: under a loaded machine the
+        # plan's budget goes to the search of every county first (`improve_county`).
+        self.exact_deadline_s = deadline_s
         self._timing_cache: dict[tuple, bool] = {}
+        self._slowest: dict[tuple[frozenset[int], frozenset[int]], int] = {}
         self._next_uid = 0
 
     # -- bookkeeping ---------------------------------------------------------------------
@@ -195,16 +206,19 @@ class Context:
     def bound_ok(self, flows: dict[tuple[int, int], int], deadlines: dict[int, int], day: int):
         """Cheap sufficient test: even the latest departure in the slowest order is on time."""
         m = self.model
-        pickups = sorted({p for p, _ in flows})
-        dropoffs = sorted({d for _, d in flows})
-        total = m.dwell * (len(pickups) + len(dropoffs) - 1)
-        total += max((m.leg(a, b) for a in pickups for b in pickups), default=0) * (
-            len(pickups) - 1
-        )
-        total += max(m.leg(a, b) for a in pickups for b in dropoffs)
-        total += max((m.leg(a, b) for a in dropoffs for b in dropoffs), default=0) * (
-            len(dropoffs) - 1
-        )
+        pickups = frozenset(p for p, _ in flows)
+        dropoffs = frozenset(d for _, d in flows)
+        total = self._slowest.get((pickups, dropoffs))
+        if total is None:  # the slowest drive through these stops, cached: asked very often
+            total = m.dwell * (len(pickups) + len(dropoffs) - 1)
+            total += max((m.leg(a, b) for a in pickups for b in pickups), default=0) * (
+                len(pickups) - 1
+            )
+            total += max(m.leg(a, b) for a in pickups for b in dropoffs)
+            total += max((m.leg(a, b) for a in dropoffs for b in dropoffs), default=0) * (
+                len(dropoffs) - 1
+            )
+            self._slowest[(pickups, dropoffs)] = total
         latest = m.arrive(day * 1440 + self.window[1], total)
         return latest <= min(deadlines.values())
 
@@ -216,22 +230,20 @@ class Context:
             return True
         if self.bound_ok(flows, deadlines, day):
             return True
-        key = (tuple(sorted(flows)), tuple(sorted(deadlines.items())), day)
+        key = (tuple(sorted(flows)), tuple(sorted(deadlines.items())), day, self.timing_slack)
         hit = self._timing_cache.get(key)
         if hit is None:
             self.counters["exact_timing_checks"] = self.counters.get("exact_timing_checks", 0) + 1
-            unit = dict.fromkeys(flows, 1)
-            it = best_itinerary(
+            hit = order_exists(
                 self.model,
-                unit,
+                dict.fromkeys(flows, 1),
                 deadlines,
-                day * 1440 + self.window[0],
+                day * 1440 + self.window[0] + self.timing_slack,
                 exact_max_orders=self.exact_max_orders,
                 pyvrp_time_limit_s=self.solver_time_limit_s,
                 seed=self.seed,
                 counters=self.counters,
             )
-            hit = it is not None
             self._timing_cache[key] = hit
         return hit
 
