@@ -13,7 +13,10 @@ Layers:
   with CP-SAT; elsewhere split households are repaired greedily (joint placement at one
   employer / in one city, displacing lower-scored single laborers only when that does not
   lose placements or score) and the freed openings are refilled exactly;
-* `solve_round`: candidates -> relaxation (+ no stranding) -> households -> no stranding,
+* reassignments: openings left that moves of placed laborers could fill (augmenting
+  paths outside the top-k pairs) get those pairs and the flow is re-solved;
+* `solve_round`: candidates -> relaxation (+ no stranding, + reassignments) -> households
+  -> no stranding,
   with the relaxation's objective as upper bound and the gap to it;
 * `greedy_baseline`: first come, first served, for comparison.
 """
@@ -56,6 +59,13 @@ STRANDING_FIRST_K = 10
 HOUSEHOLD_K = 30
 # Joint options (employers / cities) tried per household during the repair.
 HOUSEHOLD_OPTIONS = 24
+# Reassignment passes after the relaxation: each vacancy with openings left gets its best
+# REFILL_FACTOR * (openings left) + REFILL_EXTRA laborers among all laborers as pairs,
+# then the flow is re-solved; passes stop when placements stop rising.
+REFILL_PASSES = 8
+REFILL_DEPTH = 16
+REFILL_UNPLACED = 50
+REFILL_MOVES = 5
 
 
 # --------------------------------------------------------------------------------------
@@ -283,6 +293,180 @@ def _unstrand(
         pool.append(extra)
         if _fill_residual(state, [extra], allowed, spent) == 0:
             raise RuntimeError("stranded pairs found but none could be placed")
+
+
+def _pool_pairs(pool: list[CandidatePairs]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of the pool as (laborer, vacancy, score) arrays (lists concatenated)."""
+    parts = [p for p in pool if len(p)]
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return (
+        np.concatenate([p.laborer for p in parts]),
+        np.concatenate([p.vacancy for p in parts]),
+        np.concatenate([p.score for p in parts]),
+    )
+
+
+def _new_pairs(pool: list[CandidatePairs], extra: CandidatePairs, n_vac: int) -> CandidatePairs:
+    """Pairs of `extra` not yet in the pool (compared among `extra`'s laborers only, so
+    the check stays small when the pool is large)."""
+    if len(extra) == 0:
+        return extra
+    rows = np.zeros(
+        int(max(extra.laborer.max(), *(p.laborer.max(initial=0) for p in pool))) + 1, dtype=bool
+    )
+    rows[extra.laborer] = True
+    have = _select(pool, rows)
+    key_have = have.laborer.astype(np.int64) * n_vac + have.vacancy
+    key_new = extra.laborer.astype(np.int64) * n_vac + extra.vacancy
+    keep = ~np.isin(key_new, key_have)
+    return CandidatePairs(extra.laborer[keep], extra.vacancy[keep], extra.score[keep])
+
+
+def _best_per(group: np.ndarray, score: np.ndarray, tie: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the best `n` elements (score desc, then `tie` asc) of each group."""
+    order = np.lexsort((tie, -score.astype(np.int64), group))
+    g = group[order]
+    first = np.searchsorted(g, g, side="left")
+    return order[(np.arange(g.shape[0]) - first) < n]
+
+
+@dataclass
+class _FeasibleCache:
+    """Every feasible laborer of the vacancies scanned so far (`done`)."""
+
+    done: np.ndarray  # bool[V]
+    parts: list[CandidatePairs] = field(default_factory=list)
+
+
+def _select_vac(parts: list[CandidatePairs], cols: np.ndarray) -> CandidatePairs:
+    """Pairs whose vacancy is in bool mask `cols`."""
+    sel = [
+        CandidatePairs(p.laborer[m], p.vacancy[m], p.score[m])
+        for p in parts
+        if (m := cols[p.vacancy]).any()
+    ]
+    if not sel:
+        return CandidatePairs.empty()
+    return CandidatePairs(
+        np.concatenate([p.laborer for p in sel]),
+        np.concatenate([p.vacancy for p in sel]),
+        np.concatenate([p.score for p in sel]),
+    )
+
+
+def _augmenting_pairs(
+    state: _State,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    cache: _FeasibleCache,
+) -> CandidatePairs:
+    """Pairs over which openings left can be filled by moving placed laborers.
+
+    Breadth-first search over ALL feasible pairs (not only the pool), backwards from the
+    vacancies with openings left: a vacancy is reached when one of its holders passes the
+    hard rules for a reached vacancy (the holder can move there and free a place). Each
+    level scans the new frontier against every laborer (`top_laborers_per_vacancy`,
+    exact). Kept: up to REFILL_UNPLACED best unplaced laborers of every reached vacancy
+    (they end augmenting paths) and the REFILL_MOVES best moves out of every newly reached
+    vacancy (the paths' inner arcs). With no opening left it costs nothing.
+    """
+    n_lab = len(lab)
+    rem = state.remaining()
+    reached = rem > 0
+    frontier = np.flatnonzero(reached)
+    out = []
+    for _ in range(REFILL_DEPTH):
+        if frontier.shape[0] == 0:
+            break
+        todo = frontier[~cache.done[frontier]]
+        if todo.shape[0]:
+            # A vacancy's feasible laborers do not change between passes: scan it once.
+            need = np.zeros(rem.shape[0], dtype=np.int64)
+            need[todo] = n_lab  # every feasible laborer
+            cache.parts.append(
+                scoring.top_laborers_per_vacancy(lab, vac, vocab, policy, need, vacancies=todo)
+            )
+            cache.done[todo] = True
+        in_front = np.zeros(rem.shape[0], dtype=bool)
+        in_front[frontier] = True
+        found = _select_vac(cache.parts, in_front)
+        cur = state.vacancy[found.laborer]
+        keep_rows = []
+        unplaced = np.flatnonzero(cur < 0)
+        if unplaced.shape[0]:
+            keep = unplaced[
+                _best_per(found.vacancy[unplaced], found.score[unplaced],
+                          found.laborer[unplaced], REFILL_UNPLACED)
+            ]  # fmt: skip
+            keep_rows.append(keep)
+        moves = np.flatnonzero((cur >= 0) & ~reached[np.maximum(cur, 0)])
+        if moves.shape[0]:
+            keep = moves[
+                _best_per(cur[moves], found.score[moves], found.laborer[moves], REFILL_MOVES)
+            ]
+            keep_rows.append(keep)
+        frontier = np.unique(cur[moves])
+        reached[frontier] = True
+        if keep_rows:
+            sel = np.concatenate(keep_rows)
+            out.append(CandidatePairs(found.laborer[sel], found.vacancy[sel], found.score[sel]))
+    return scoring.merge_candidates(out, None) if out else CandidatePairs.empty()
+
+
+def _refill(
+    state: _State,
+    pool: list[CandidatePairs],
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    workers: int | None,
+    spent: dict[str, float] | None = None,
+) -> tuple[_State, int, int, int]:
+    """Fill openings left through reassignments of placed laborers.
+
+    Top-k candidates miss augmenting paths through placed laborers: vacancy j keeps an
+    opening while a laborer placed at i could move to j (j outside their top k) and an
+    unplaced laborer take their place at i (i outside their top k). The no-stranding rule
+    sees only (unplaced, open) pairs. Each pass adds the pairs of such paths
+    (`_augmenting_pairs`) to the pool, re-solves the flow exactly over the whole pool and
+    removes stranding again (the re-solve may open other vacancies). Passes stop when
+    placements stop rising or after REFILL_PASSES (deterministic; no clock). The result
+    is never worse lexicographically: the old state is feasible over the enlarged pool.
+    Returns (state, pairs added, passes, stranding pairs added).
+    """
+    added = 0
+    passes = 0
+    strand_added = 0
+    everyone = np.ones(state.vacancy.shape[0], dtype=bool)
+    cache = _FeasibleCache(done=np.zeros(state.cap.shape[0], dtype=bool))
+    for _ in range(REFILL_PASSES):
+        if state.remaining().max(initial=0) <= 0:
+            break
+        extra = _new_pairs(
+            pool, _augmenting_pairs(state, lab, vac, vocab, policy, cache), state.cap.shape[0]
+        )
+        if len(extra) == 0:
+            break
+        pool.append(extra)
+        added += len(extra)
+        passes += 1
+        before = int((state.vacancy >= 0).sum())
+        p_lab, p_vac, p_sc = _pool_pairs(pool)
+        idx = _solve_flow(p_lab, p_vac, p_sc, state.cap, spent)
+        trial = _State(state.vacancy.shape[0], state.cap)
+        trial.place(p_lab[idx], p_vac[idx], p_sc[idx].astype(np.int64))
+        a, _ = _unstrand(trial, pool, everyone, lab, vac, vocab, policy, workers, spent)
+        strand_added += a
+        if _objective(trial) >= _objective(state):
+            state = trial
+        if int((state.vacancy >= 0).sum()) <= before:
+            break
+    return state, added, passes, strand_added
 
 
 # --------------------------------------------------------------------------------------
@@ -972,8 +1156,11 @@ def solve_round(
     1. candidates: best k vacancies per laborer (`scoring.generate_candidates`);
     2. relaxation without household rules: exact optimum over the candidates, then
        no stranding (unplaced laborers that pass the hard rules for a vacancy with
-       openings left get it as candidate and the openings are filled exactly);
-       its total score is `upper_bound`;
+       openings left get it as candidate and the openings are filled exactly), then
+       reassignments (`_refill`: pairs of augmenting paths through placed laborers,
+       found over all feasible pairs, join the pool and the flow is re-solved) so the
+       openings are filled as well as the whole pool allows; its total score is
+       `upper_bound` (the exact relaxation of the enlarged candidate graph);
     3. households: components with households solved exactly by CP-SAT when small,
        otherwise split households are placed jointly or left out (never split);
     4. no stranding again for single laborers, then households into openings left.
@@ -1019,6 +1206,15 @@ def solve_round(
         state, pool, everyone, lab, vac, vocab, policy, workers, stats
     )
     stats["stranding"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    state, refill_added, refill_passes, a = _refill(
+        state, pool, lab, vac, vocab, policy, workers, stats
+    )
+    strand_added += a
+    stats["refill"] = time.perf_counter() - t
+    stats["refill_pairs"] = float(refill_added)
+    stats["refill_passes"] = float(refill_passes)
     relax = state.copy()
     upper_bound = int(relax.score.sum())
     upper_assigned = int((relax.vacancy >= 0).sum())
@@ -1152,7 +1348,7 @@ def solve_round(
         score=score,
         assigned=int((assignment >= 0).sum()),
         total_score=total,
-        candidate_pairs=len(cand) + strand_added,
+        candidate_pairs=len(cand) + strand_added + refill_added,
         upper_bound=upper_bound,
         upper_bound_assigned=upper_assigned,
         gap=(upper_bound - total) / upper_bound if upper_bound else 0.0,

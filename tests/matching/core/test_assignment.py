@@ -365,3 +365,21 @@ def test_price_guided_insertion_places_households_optimally(
     assert (res.assigned, res.total_score) == brute_force_with_households(
         lab, vac, vocab, policy, hh
     )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reassignments_fill_openings_like_all_pairs(seed: int) -> None:
+    # k=1 leaves openings that only moves of placed laborers can fill (the no-stranding
+    # rule sees unplaced laborers only): the relaxation must place as many laborers as
+    # the exact optimum over ALL feasible pairs.
+    inst = make_instance(1500, 120, 700, seed=seed, household_share=0.0)
+    policy = Policy(k=1)
+    every = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, policy, k=len(inst.vac))
+    best = assignment.assign(every, inst.vac.openings, len(inst.lab))
+    top1 = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, policy)
+    assert assignment.assign(top1, inst.vac.openings, len(inst.lab)).assigned < best.assigned
+    res = assignment.solve_round(inst.lab, inst.vac, None, inst.vocab, policy)
+    check_round(res, inst.lab, inst.vac, inst.vocab, policy, HouseholdArrays.empty())
+    assert res.assigned == res.upper_bound_assigned == best.assigned
+    assert res.upper_bound <= best.total_score
+    assert res.stats["refill_passes"] >= 1
