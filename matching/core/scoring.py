@@ -982,11 +982,11 @@ class _BlockEvaluator:
     def top_per_column(self, need: np.ndarray) -> CandidatePairs:
         """Best `need[c]` rows per block column (score desc, laborer index asc)."""
         r = int(need.max(initial=0))
-        parts_l: list[np.ndarray] = []
-        parts_v: list[np.ndarray] = []
-        parts_s: list[np.ndarray] = []
-        if r == 0:
+        if r == 0 or self.n == 0:
             return CandidatePairs.empty()
+        # A running best r per column: memory stays r x columns however many laborers
+        # are scanned (collecting every chunk's best first took tens of GB at full scale).
+        best = np.full((r, self.block.cols.shape[0]), -1, dtype=np.int64)
         for ch in self.chunks():
             if ch.ncols == 0:
                 continue
@@ -998,16 +998,15 @@ class _BlockEvaluator:
             packed = (total.astype(np.int64) << 32) | rowkey[:, None]
             if n_rows > r:
                 packed = np.partition(packed, n_rows - r, axis=0)[n_rows - r :]
-            ok = packed >= 0
-            col_idx = np.broadcast_to(np.arange(ch.ncols), packed.shape)[ok]
-            parts_l.append(((1 << 31) - 1 - (packed[ok] & 0xFFFFFFFF)).astype(np.int64))
-            parts_v.append(self.block.cols[col_idx])
-            parts_s.append((packed[ok] >> 32).astype(np.int64))
-        if not parts_l:
+            both = np.concatenate([best[:, : ch.ncols], packed], axis=0)
+            best[:, : ch.ncols] = np.partition(both, both.shape[0] - r, axis=0)[-r:]
+        ok = best >= 0
+        if not ok.any():
             return CandidatePairs.empty()
-        lab_i = np.concatenate(parts_l)
-        vac_i = np.concatenate(parts_v)
-        score = np.concatenate(parts_s)
+        col_idx = np.broadcast_to(np.arange(best.shape[1]), best.shape)[ok]
+        lab_i = ((1 << 31) - 1 - (best[ok] & 0xFFFFFFFF)).astype(np.int64)
+        vac_i = self.block.cols[col_idx]
+        score = (best[ok] >> 32).astype(np.int64)
         order = np.lexsort((lab_i, -score, vac_i))
         lab_i, vac_i, score = lab_i[order], vac_i[order], score[order]
         first = np.searchsorted(vac_i, vac_i, side="left")
