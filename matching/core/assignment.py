@@ -59,13 +59,22 @@ STRANDING_FIRST_K = 10
 HOUSEHOLD_K = 30
 # Joint options (employers / cities) tried per household during the repair.
 HOUSEHOLD_OPTIONS = 24
-# Reassignment passes after the relaxation: each vacancy with openings left gets its best
-# REFILL_FACTOR * (openings left) + REFILL_EXTRA laborers among all laborers as pairs,
-# then the flow is re-solved; passes stop when placements stop rising.
+# Reassignment passes after the relaxation (`_refill`): at most REFILL_PASSES re-solves,
+# searches REFILL_DEPTH levels deep, keeping REFILL_UNPLACED unplaced laborers per reached
+# vacancy and REFILL_MOVES moves out of each. The search scans the best REFILL_SCAN feasible
+# laborers of each reached vacancy (not all of them: at Baise scale one vacancy has
+# hundreds of thousands) and stops widening once it holds REFILL_MAX_PAIRS pairs, so its
+# memory stays bounded; within those bounds it is exact.
 REFILL_PASSES = 8
 REFILL_DEPTH = 16
 REFILL_UNPLACED = 50
 REFILL_MOVES = 5
+REFILL_SCAN = 5_000
+REFILL_MAX_PAIRS = 10_000_000
+# Its scans of all laborers cost minutes at Baise scale (1.46M laborers x thousands of open
+# vacancies): rounds with a larger candidate pool skip it (`stats["refill_skipped"]`) and
+# keep the no-stranding guarantee only.
+REFILL_MAX_POOL = 4_000_000
 
 
 # --------------------------------------------------------------------------------------
@@ -366,7 +375,8 @@ def _augmenting_pairs(
 ) -> CandidatePairs:
     """Pairs over which openings left can be filled by moving placed laborers.
 
-    Breadth-first search over ALL feasible pairs (not only the pool), backwards from the
+    Breadth-first search over feasible pairs (not only the pool; each vacancy's best
+    REFILL_SCAN, up to REFILL_MAX_PAIRS in all), backwards from the
     vacancies with openings left: a vacancy is reached when one of its holders passes the
     hard rules for a reached vacancy (the holder can move there and free a place). Each
     level scans the new frontier against every laborer (`top_laborers_per_vacancy`,
@@ -383,10 +393,13 @@ def _augmenting_pairs(
         if frontier.shape[0] == 0:
             break
         todo = frontier[~cache.done[frontier]]
+        if todo.shape[0] and sum(len(p) for p in cache.parts) >= REFILL_MAX_PAIRS:
+            frontier = frontier[cache.done[frontier]]  # bounded: widen no further
+            todo = todo[:0]
         if todo.shape[0]:
             # A vacancy's feasible laborers do not change between passes: scan it once.
             need = np.zeros(rem.shape[0], dtype=np.int64)
-            need[todo] = n_lab  # every feasible laborer
+            need[todo] = min(n_lab, REFILL_SCAN)
             cache.parts.append(
                 scoring.top_laborers_per_vacancy(lab, vac, vocab, policy, need, vacancies=todo)
             )
@@ -1208,10 +1221,14 @@ def solve_round(
     stats["stranding"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    state, refill_added, refill_passes, a = _refill(
-        state, pool, lab, vac, vocab, policy, workers, stats
-    )
-    strand_added += a
+    refill_added = refill_passes = 0
+    if sum(len(p) for p in pool) <= REFILL_MAX_POOL:
+        state, refill_added, refill_passes, a = _refill(
+            state, pool, lab, vac, vocab, policy, workers, stats
+        )
+        strand_added += a
+    else:
+        stats["refill_skipped"] = 1.0
     stats["refill"] = time.perf_counter() - t
     stats["refill_pairs"] = float(refill_added)
     stats["refill_passes"] = float(refill_passes)

@@ -981,8 +981,8 @@ class _BlockEvaluator:
 
     def top_per_column(self, need: np.ndarray) -> CandidatePairs:
         """Best `need[c]` rows per block column (score desc, laborer index asc)."""
-        r = int(need.max(initial=0))
-        if r == 0 or self.n == 0:
+        r = min(int(need.max(initial=0)), self.n)  # never more rows than the block has
+        if r == 0:
             return CandidatePairs.empty()
         # A running best r per column: memory stays r x columns however many laborers
         # are scanned (collecting every chunk's best first took tens of GB at full scale).

@@ -383,3 +383,20 @@ def test_reassignments_fill_openings_like_all_pairs(seed: int) -> None:
     assert res.assigned == res.upper_bound_assigned == best.assigned
     assert res.upper_bound <= best.total_score
     assert res.stats["refill_passes"] >= 1
+
+
+def test_large_rounds_skip_the_refill_but_still_strand_nobody(monkeypatch) -> None:
+    monkeypatch.setattr(assignment, "REFILL_MAX_POOL", 0)
+    inst = make_instance(2000, 40, 700, seed=8, household_share=0.0)
+    policy = Policy()
+    res = assignment.solve_round(inst.lab, inst.vac, None, inst.vocab, policy, k=1)
+    assert res.stats["refill_skipped"] == 1.0
+    assert res.stats["refill_passes"] == 0.0
+    rows = np.flatnonzero(res.assignment >= 0)
+    left = inst.vac.openings - np.bincount(res.assignment[rows], minlength=len(inst.vac))
+    li, vj = np.meshgrid(
+        np.flatnonzero(res.assignment < 0), np.flatnonzero(left > 0), indexing="ij"
+    )
+    assert not scoring.hard_mask(
+        inst.lab, inst.vac, inst.vocab, policy, li.ravel(), vj.ravel()
+    ).any()
