@@ -523,45 +523,6 @@ def _option_key(mode: np.ndarray | int, vac_idx: np.ndarray, vac: VacancyArrays)
     return np.where(np.asarray(mode) == KEEP_SAME_EMPLOYER, employer, city)
 
 
-def _impossible_members(
-    cand: CandidatePairs, hh: _Households, vac: VacancyArrays, k: int, n: int
-) -> tuple[np.ndarray, int]:
-    """Members of households that no employer (same_employer) or city (same_city) can
-    take whole, proven from exact top-k candidate lists: a member with no feasible
-    vacancy at all, or every member's feasible set known (fewer than k candidates) with no
-    option common to all of them. Returns (bool[n] member mask, households).
-
-    Leaving them out of the relaxation changes no placement (the household stage could
-    never place them) and makes `upper_bound` a bound of what households allow.
-    """
-    mask = np.zeros(n, dtype=bool)
-    if hh.n == 0:
-        return mask, 0
-    sizes = np.diff(hh.start)
-    hh_of = np.repeat(np.arange(hh.n), sizes)
-    count = np.bincount(cand.laborer, minlength=n)[hh.members]
-    none = np.bincount(hh_of, weights=count == 0, minlength=hh.n) > 0
-    known = np.bincount(hh_of, weights=count < k, minlength=hh.n) == sizes
-    check = known & ~none & (sizes > 0)
-    impossible = none.copy()
-    if check.any():
-        member_h = np.full(n, -1, dtype=np.int64)
-        member_h[hh.members] = hh_of
-        h_all = member_h[cand.laborer]
-        sel = np.flatnonzero(h_all >= 0)
-        sel = sel[check[h_all[sel]]]
-        h = h_all[sel]
-        option = _option_key(hh.mode[h], cand.vacancy[sel], vac)
-        # Distinct (household, option, member), then members per (household, option).
-        trip = np.unique(np.stack([h, option, cand.laborer[sel]], axis=1), axis=0)
-        pairs, members = np.unique(trip[:, :2], axis=0, return_counts=True)
-        common = np.zeros(hh.n, dtype=bool)
-        common[pairs[members == sizes[pairs[:, 0]], 0]] = True
-        impossible |= check & ~common
-    mask[hh.members[impossible[hh_of]]] = True
-    return mask, int(impossible.sum())
-
-
 def _household_status(
     state: _State, hh: _Households, lab: LaborerArrays, vac: VacancyArrays
 ) -> np.ndarray:
@@ -1212,8 +1173,7 @@ def solve_round(
        reassignments (`_refill`: pairs of augmenting paths through placed laborers,
        found over all feasible pairs, join the pool and the flow is re-solved) so the
        openings are filled as well as the whole pool allows; its total score is
-       `upper_bound` (the exact relaxation of the enlarged candidate graph, without the
-       members of households proven impossible to place whole, `_impossible_members`);
+       `upper_bound` (the exact relaxation of the enlarged candidate graph);
     3. households: components with households solved exactly by CP-SAT when small,
        otherwise split households are placed jointly or left out (never split);
     4. no stranding again for single laborers, then households into openings left.
@@ -1242,15 +1202,6 @@ def solve_round(
         else candidates
     )
     stats["candidates"] = time.perf_counter() - t
-    impossible, n_impossible = _impossible_members(
-        cand, _Households.build(lab, households), vac, k, n
-    )
-    stats["households_impossible"] = float(n_impossible)
-    if n_impossible:
-        # Out of every stage (relaxation, stranding, households): they can never be placed.
-        keep = ~impossible[cand.laborer]
-        cand = CandidatePairs(cand.laborer[keep], cand.vacancy[keep], cand.score[keep])
-        lab = dataclasses.replace(lab, consent=lab.consent & ~impossible)
     report(0.35)
 
     t = time.perf_counter()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 
 import numpy as np
@@ -401,38 +400,3 @@ def test_large_rounds_skip_the_refill_but_still_strand_nobody(monkeypatch) -> No
     assert not scoring.hard_mask(
         inst.lab, inst.vac, inst.vocab, policy, li.ravel(), vj.ravel()
     ).any()
-
-
-def test_households_that_can_never_be_placed_whole_leave_the_bound() -> None:
-    vocab = make_vocab()
-    # Occupations: 0 and 1 are related, 2 is not. Vacancy j is at employer j, city j.
-    vac = make_vacancies(
-        3,
-        occupation=np.array([0, 2, 0]),
-        openings=np.array([2, 2, 2]),
-        city=np.arange(3),
-    )
-    skills = np.full((6, 3), -1, dtype=np.int8)
-    skills[:, 0] = 3
-    skills[3] = [-1, -1, 4]  # only vacancy 1 (employer 1) fits laborer 3
-    lab = make_laborers(
-        6,
-        skill_years=skills,
-        consent=np.array([False, True, True, True, True, True]),
-        household=np.array([0, 0, 1, 1, 2, 2]),
-    )
-    keep = np.array([KEEP_SAME_EMPLOYER] * 3, dtype=np.int8)
-    hh = HouseholdArrays(keep_together=keep)
-    policy = Policy()
-    res = assignment.solve_round(lab, vac, hh, vocab, policy, k=10)
-    # Household 0: laborer 0 has not consented. Household 1: laborer 2 fits employers 0
-    # and 2, laborer 3 only employer 1 (both lists complete: fewer than k). Household 2
-    # can be placed whole.
-    assert res.stats["households_impossible"] == 2.0
-    assert res.assignment.tolist()[:4] == [-1, -1, -1, -1]
-    assert res.assignment[4] >= 0 and res.assignment[4] == res.assignment[5]
-    # The bound is the relaxation of the laborers who could be placed: household 2 only.
-    alone = dataclasses.replace(lab, consent=np.array([False, False, False, False, True, True]))
-    relax = assignment.solve_round(alone, vac, None, vocab, policy, k=10)
-    assert res.upper_bound == relax.upper_bound == int(relax.score.sum())
-    assert res.gap == 0.0
