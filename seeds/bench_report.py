@@ -90,12 +90,43 @@ def render(results: dict[str, Any], options: dict[str, Any]) -> str:
             _ok(solve_ok),
         )
     )
-    ratio = _get(big, "baseline", "round_over_greedy_total_score")
-    rows.append(("Total score, round / first-come greedy", "reported", f"{ratio}", "n/a"))
+    for label, res in (("100k", small), ("full scale", big)):
+        ratio = _get(res, "baseline", "round_over_greedy_total_score")
+        placed = _get(res, "round", "assigned")
+        relaxed = _get(res, "round", "stages", "upper_bound_assigned")
+        greedy = _get(res, "baseline", "greedy_assigned")
+        rows.append(
+            (
+                f"Round vs first-come greedy, {label}",
+                "reported",
+                f"total score ratio {ratio}; placed {placed} with households kept "
+                f"({relaxed} without household rules) vs greedy {greedy} (households "
+                "ignored)",
+                "n/a",
+            )
+        )
     core = tr.get("core", {})
     trips_text = f"{core.get('trips')} / {core.get('lower_bound_trips')} = {core.get('ratio')}"
     ratio_ok = core.get("ratio") is not None and core["ratio"] <= 1.03
     rows.append(("Coaches / lower_bound_trips", "<= 1.03", trips_text, _ok(ratio_ok)))
+    strongest = core.get("strongest_lower_bound")
+    rows.append(
+        (
+            "Coaches / strongest valid lower bound (windows, stop limits)",
+            "reported",
+            f"{core.get('trips')} / {strongest} = {core.get('ratio_to_strongest')}",
+            "n/a",
+        )
+    )
+    rows.append(
+        (
+            "Coaches at the 2022 season's 34 riders per coach, same riders",
+            "reported",
+            f"{core.get('coaches_at_34_per_coach')} then, {core.get('trips')} planned "
+            f"({core.get('riders_per_coach')} riders per coach)",
+            "n/a",
+        )
+    )
     db = tr.get("database", {})
     plan_s = db.get("plan_seconds_end_to_end")
     plan_text = f"{plan_s} s (core alone {core.get('seconds')} s)"

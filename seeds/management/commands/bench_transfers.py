@@ -28,7 +28,7 @@ from employers.models import Employer, Vacancy, VacancyStatus
 from jobmatch.bulk import writer_for_connection
 from jobmatch.identifiers import USCC_ALPHABET, resident_id_check_character, uscc_check_character
 from jobmatch.models import Destination
-from matching.core.transfers import plan_transfers
+from matching.core.transfers import plan_transfers, strongest_lower_bound
 from matching.core.transfers_check import check_plan
 from matching.core.transfers_synthetic import generate_season
 from matching.models import Match, MatchStatus, Seat, TransferPlan
@@ -80,13 +80,20 @@ class Command(BaseCommand):
         trips = len(plan.trips)
         reasons: dict[str, int] = {}
         for reason in plan.unseated.values():
-            head = reason.split(":")[0]
+            head = reason.split(": ")[0]  # "household H01050: ..." -> one key per household
             reasons[head] = reasons.get(head, 0) + 1
+        # The strongest valid bound (windows, stop limits; a few seconds, outside the plan).
+        bound_started = time.perf_counter()
+        strongest = strongest_lower_bound(plan, season.riders, season.points, season.params)
+        bound_seconds = time.perf_counter() - bound_started
         result["core"] = {
             "trips": trips,
             "lower_bound_trips": plan.lower_bound_trips,
             "ratio": round(trips / plan.lower_bound_trips, 4) if plan.lower_bound_trips else None,
             "bounds": {k: v for k, v in plan.stats.items() if "bound" in k},
+            "strongest_lower_bound": strongest,
+            "ratio_to_strongest": round(trips / strongest, 4) if strongest else None,
+            "strongest_bound_seconds": round(bound_seconds, 2),
             "seat_utilization": round(plan.seat_utilization, 4),
             "riders_per_coach": round(seated / trips, 2) if trips else 0,
             "seated": seated,
