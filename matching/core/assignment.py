@@ -75,6 +75,9 @@ REFILL_MAX_PAIRS = 10_000_000
 # vacancies): rounds with a larger candidate pool skip it (`stats["refill_skipped"]`) and
 # keep the no-stranding guarantee only.
 REFILL_MAX_POOL = 4_000_000
+# Above it, `_move_refill`: MOVE_K moves per placed laborer, at most MOVE_PASSES passes.
+MOVE_K = 2
+MOVE_PASSES = 3
 
 
 # --------------------------------------------------------------------------------------
@@ -428,6 +431,69 @@ def _augmenting_pairs(
             sel = np.concatenate(keep_rows)
             out.append(CandidatePairs(found.laborer[sel], found.vacancy[sel], found.score[sel]))
     return scoring.merge_candidates(out, None) if out else CandidatePairs.empty()
+
+
+def _move_refill(
+    state: _State,
+    pool: list[CandidatePairs],
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    workers: int | None,
+    spent: dict[str, float] | None = None,
+) -> tuple[_State, int, int]:
+    """The refill of large rounds: one-move augmenting paths, on part of the graph.
+
+    Placed laborers get their best MOVE_K vacancies among those with openings left (a
+    fast restricted `generate_candidates`); a flow over just those movers (each keeps its
+    current vacancy as an option) and the unplaced laborers' pool pairs into the movers'
+    vacancies and the open ones lets a mover step into an opening so that an unplaced
+    laborer takes their place. Everybody else stays as placed. A pass is kept only when
+    it improves the result (most placements, then score); at most MOVE_PASSES passes.
+    Returns (state, pairs added, passes kept).
+    """
+    n_vac = state.cap.shape[0]
+    everyone = np.ones(state.vacancy.shape[0], dtype=bool)
+    added = passes = 0
+    for _ in range(MOVE_PASSES):
+        rem = state.remaining()
+        open_vac = np.flatnonzero(rem > 0)
+        placed = np.flatnonzero(state.vacancy >= 0)
+        if open_vac.shape[0] == 0 or placed.shape[0] == 0:
+            break
+        moves = scoring.generate_candidates(
+            lab, vac, vocab, policy, k=MOVE_K, laborers=placed, vacancies=open_vac,
+            workers=workers,
+        )  # fmt: skip
+        if len(moves) == 0:
+            break
+        movers = np.unique(moves.laborer)
+        held = np.bincount(state.vacancy[movers], minlength=n_vac)
+        region = (held > 0) | (rem > 0)
+        unplaced = state.vacancy < 0
+        parts = [
+            (moves.laborer, moves.vacancy, moves.score),
+            (movers, state.vacancy[movers], state.score[movers]),  # staying is an option
+        ]
+        for p in pool:
+            sel = np.flatnonzero(unplaced[p.laborer] & region[p.vacancy])
+            if sel.shape[0]:
+                parts.append((p.laborer[sel], p.vacancy[sel], p.score[sel]))
+        lab_i, vac_i, sc_i = (np.concatenate(col) for col in zip(*parts, strict=True))
+        cap = np.where(region, np.maximum(rem, 0) + held, 0)
+        idx = _solve_flow(lab_i, vac_i, sc_i.astype(np.int64), cap, spent)
+        trial = state.copy()
+        trial.release(movers)
+        trial.place(lab_i[idx], vac_i[idx], sc_i[idx].astype(np.int64))
+        _unstrand(trial, pool, everyone, lab, vac, vocab, policy, workers, spent)
+        if _objective(trial) <= _objective(state):
+            break
+        state = trial
+        pool.append(moves)
+        added += len(moves)
+        passes += 1
+    return state, added, passes
 
 
 def _refill(
@@ -1229,6 +1295,9 @@ def solve_round(
         strand_added += a
     else:
         stats["refill_skipped"] = 1.0
+        state, refill_added, refill_passes = _move_refill(
+            state, pool, lab, vac, vocab, policy, workers, stats
+        )
     stats["refill"] = time.perf_counter() - t
     stats["refill_pairs"] = float(refill_added)
     stats["refill_passes"] = float(refill_passes)

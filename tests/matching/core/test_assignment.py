@@ -385,13 +385,19 @@ def test_reassignments_fill_openings_like_all_pairs(seed: int) -> None:
     assert res.stats["refill_passes"] >= 1
 
 
-def test_large_rounds_skip_the_refill_but_still_strand_nobody(monkeypatch) -> None:
+def test_large_rounds_refill_by_moves_and_strand_nobody(monkeypatch) -> None:
     monkeypatch.setattr(assignment, "REFILL_MAX_POOL", 0)
     inst = make_instance(2000, 40, 700, seed=8, household_share=0.0)
     policy = Policy()
+    monkeypatch.setattr(assignment, "MOVE_PASSES", 0)
+    plain = assignment.solve_round(inst.lab, inst.vac, None, inst.vocab, policy, k=1)
+    monkeypatch.setattr(assignment, "MOVE_PASSES", 3)
     res = assignment.solve_round(inst.lab, inst.vac, None, inst.vocab, policy, k=1)
     assert res.stats["refill_skipped"] == 1.0
-    assert res.stats["refill_passes"] == 0.0
+    # One-move augmenting paths (the large rounds' refill) place more people here.
+    assert res.stats["refill_passes"] >= 1
+    assert res.assigned > plain.assigned
+    check_round(res, inst.lab, inst.vac, inst.vocab, policy, HouseholdArrays.empty())
     rows = np.flatnonzero(res.assignment >= 0)
     left = inst.vac.openings - np.bincount(res.assignment[rows], minlength=len(inst.vac))
     li, vj = np.meshgrid(
