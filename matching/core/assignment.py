@@ -79,6 +79,8 @@ REFILL_MAX_POOL = 500_000
 # Above it, `_move_refill`: MOVE_K moves per placed laborer, at most MOVE_PASSES passes.
 MOVE_K = 2
 MOVE_PASSES = 3
+# Unplaced candidates kept per place a vacancy can offer in a one-move refill.
+MOVE_REPLACE = 4
 
 
 # --------------------------------------------------------------------------------------
@@ -259,6 +261,21 @@ def _fill_residual(
     return int(idx.shape[0])
 
 
+def _by_laborer(a: CandidatePairs, b: CandidatePairs) -> CandidatePairs:
+    """Two lists of disjoint laborers, each sorted by laborer, as one sorted list."""
+    if len(b) == 0:
+        return a
+    if len(a) == 0:
+        return b
+    lab_i = np.concatenate([a.laborer, b.laborer])
+    order = np.argsort(lab_i, kind="stable")
+    return CandidatePairs(
+        lab_i[order],
+        np.concatenate([a.vacancy, b.vacancy])[order],
+        np.concatenate([a.score, b.score])[order],
+    )
+
+
 def _unstrand(
     state: _State,
     pool: list[CandidatePairs],
@@ -279,31 +296,58 @@ def _unstrand(
     stranded pair is left): k of them in the first pass, which refills most openings
     (more choice gives better refills), then STRANDING_K to mop up. Every pass places
     at least one laborer (any such pair alone is a placement), so the loop ends.
-    Returns (pairs added, passes).
+
+    Within the loop openings only fill and laborers only get placed, so the vacancies
+    still open are a subset of the previous pass's: a laborer without a pair in one pass
+    has none in the next and is not scanned again, and a laborer who got fewer pairs
+    than asked got all their open vacancies, so the next pass keeps those still open
+    instead of scanning. Only the others are scanned (late passes scan thousands of
+    laborers, not a million). Returns (pairs added, passes).
     """
     added = 0
     passes = 0
+    todo = allowed & (state.vacancy < 0)  # laborers who may still have a stranded pair
+    known = CandidatePairs.empty()  # complete lists of open vacancies (sorted by laborer)
     while True:
         rem = state.remaining()
         open_vac = np.flatnonzero(rem > 0)
-        unplaced = np.flatnonzero(allowed & (state.vacancy < 0))
-        if open_vac.shape[0] == 0 or unplaced.shape[0] == 0:
+        todo &= state.vacancy < 0
+        if open_vac.shape[0] == 0 or not todo.any():
             return added, passes
-        extra = scoring.generate_candidates(
+        k = min(policy.k, STRANDING_FIRST_K) if passes == 0 else STRANDING_K
+        keep = (state.vacancy[known.laborer] < 0) & (rem[known.vacancy] > 0)
+        known = CandidatePairs(known.laborer[keep], known.vacancy[keep], known.score[keep])
+        scan = todo.copy()
+        scan[known.laborer] = False
+        fresh = scoring.generate_candidates(
             lab,
             vac,
             vocab,
             policy,
-            k=min(policy.k, STRANDING_FIRST_K) if passes == 0 else STRANDING_K,
-            laborers=unplaced,
+            k=k,
+            laborers=np.flatnonzero(scan),
             vacancies=open_vac,
             workers=workers,
         )
+        # Lists sorted by laborer, then score desc: the first k of each are its best k.
+        first = np.searchsorted(known.laborer, known.laborer, side="left")
+        top = (np.arange(len(known)) - first) < k
+        extra = _by_laborer(
+            fresh, CandidatePairs(known.laborer[top], known.vacancy[top], known.score[top])
+        )
         if len(extra) == 0:
             return added, passes
+        count = np.bincount(fresh.laborer, minlength=todo.shape[0])
+        todo = np.zeros_like(todo)
+        todo[extra.laborer] = True
+        rows = (count < k)[fresh.laborer]
+        known = _by_laborer(
+            known, CandidatePairs(fresh.laborer[rows], fresh.vacancy[rows], fresh.score[rows])
+        )
         passes += 1
-        added += len(extra)
-        pool.append(extra)
+        # Pairs from `known` joined the pool when they were found.
+        pool.append(fresh)
+        added += len(fresh)
         if _fill_residual(state, [extra], allowed, spent) == 0:
             raise RuntimeError("stranded pairs found but none could be placed")
 
@@ -434,6 +478,18 @@ def _augmenting_pairs(
     return scoring.merge_candidates(out, None) if out else CandidatePairs.empty()
 
 
+def _best_within(
+    lab_i: np.ndarray, vac_i: np.ndarray, sc_i: np.ndarray, need: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The best need[j] pairs of each vacancy j (score desc, then laborer index)."""
+    key = (vac_i.astype(np.int64) << 40) | ((100 - sc_i.astype(np.int64)) << 32) | lab_i
+    order = np.argsort(key)
+    v = vac_i[order]
+    first = np.searchsorted(v, v, side="left")
+    keep = order[(np.arange(order.shape[0]) - first) < need[v]]
+    return lab_i[keep], vac_i[keep], sc_i[keep]
+
+
 def _move_refill(
     state: _State,
     pool: list[CandidatePairs],
@@ -443,6 +499,7 @@ def _move_refill(
     policy: Policy,
     workers: int | None,
     spent: dict[str, float] | None = None,
+    allowed: np.ndarray | None = None,
 ) -> tuple[_State, int, int]:
     """The refill of large rounds: one-move augmenting paths, on part of the graph.
 
@@ -452,15 +509,17 @@ def _move_refill(
     vacancies and the open ones lets a mover step into an opening so that an unplaced
     laborer takes their place. Everybody else stays as placed. A pass is kept only when
     it improves the result (most placements, then score); at most MOVE_PASSES passes.
+    Only `allowed` laborers (default: everybody) move, or take a place: after the
+    household stage, members stay where their household was put.
     Returns (state, pairs added, passes kept).
     """
     n_vac = state.cap.shape[0]
-    everyone = np.ones(state.vacancy.shape[0], dtype=bool)
+    everyone = np.ones(state.vacancy.shape[0], dtype=bool) if allowed is None else allowed
     added = passes = 0
     for _ in range(MOVE_PASSES):
         rem = state.remaining()
         open_vac = np.flatnonzero(rem > 0)
-        placed = np.flatnonzero(state.vacancy >= 0)
+        placed = np.flatnonzero((state.vacancy >= 0) & everyone)
         if open_vac.shape[0] == 0 or placed.shape[0] == 0:
             break
         moves = scoring.generate_candidates(
@@ -472,15 +531,23 @@ def _move_refill(
         movers = np.unique(moves.laborer)
         held = np.bincount(state.vacancy[movers], minlength=n_vac)
         region = (held > 0) | (rem > 0)
-        unplaced = state.vacancy < 0
+        unplaced = (state.vacancy < 0) & everyone
         parts = [
             (moves.laborer, moves.vacancy, moves.score),
             (movers, state.vacancy[movers], state.score[movers]),  # staying is an option
         ]
-        for p in pool:
-            sel = np.flatnonzero(unplaced[p.laborer] & region[p.vacancy])
-            if sel.shape[0]:
-                parts.append((p.laborer[sel], p.vacancy[sel], p.score[sel]))
+        fill = [
+            (p.laborer[sel], p.vacancy[sel], p.score[sel])
+            for p in pool
+            if (sel := np.flatnonzero(unplaced[p.laborer] & region[p.vacancy])).shape[0]
+        ]
+        if fill:
+            # A vacancy can take at most (its movers + its openings) newcomers: its best
+            # MOVE_REPLACE times that many unplaced candidates leave the flow enough choice
+            # (all of them made millions of arcs at full scale).
+            u_lab, u_vac, u_sc = (np.concatenate(col) for col in zip(*fill, strict=True))
+            need = MOVE_REPLACE * (held + np.maximum(rem, 0))
+            parts.append(_best_within(u_lab, u_vac, u_sc, need))
         lab_i, vac_i, sc_i = (np.concatenate(col) for col in zip(*parts, strict=True))
         cap = np.where(region, np.maximum(rem, 0) + held, 0)
         idx = _solve_flow(lab_i, vac_i, sc_i.astype(np.int64), cap, spent)
@@ -1309,6 +1376,22 @@ def solve_round(
 
     t = time.perf_counter()
     hh = _Households.build(lab, households)
+    # Every member's pairs, made once when first needed: members get no new pool pairs
+    # after this point (later stranding and refills are for single laborers only), and
+    # the users keep just the households they work on.
+    cached_member_pairs: list[CandidatePairs] = []
+
+    def member_pairs_of_all() -> CandidatePairs:
+        if not cached_member_pairs:
+            is_member = np.zeros(n, dtype=bool)
+            is_member[hh.members] = True
+            cached_member_pairs.append(
+                _household_pairs(
+                    hh.members, _select(pool, is_member), lab, vac, vocab, policy, workers
+                )
+            )
+        return cached_member_pairs[0]
+
     placed_households = 0
     exact_components = 0
     if hh.n:
@@ -1342,17 +1425,19 @@ def solve_round(
             if res is None:
                 continue  # no solution in time: the greedy repair below handles it
             c_lab, c_vac, c_sc, optimal = res
-            before = state.copy()
+            # Only the component's rows change (c_lab is among them): keep just those.
+            before_vac, before_sc = state.vacancy[rows].copy(), state.score[rows].copy()
             hs = np.unique(lab.household[rows])
             feasible_before = not (status[hs[hs >= 0]] == 2).any()
             state.release(rows)
             state.place(c_lab, c_vac, c_sc)
             worse = (int((state.vacancy[rows] >= 0).sum()), int(state.score[rows].sum())) < (
-                int((before.vacancy[rows] >= 0).sum()),
-                int(before.score[rows].sum()),
+                int((before_vac >= 0).sum()),
+                int(before_sc.sum()),
             )
             if not optimal and feasible_before and worse:
-                state = before  # time limit hit and the relaxation was already better
+                # Time limit hit and the relaxation was already better: put it back.
+                state.vacancy[rows], state.score[rows] = before_vac, before_sc
             exact_lab[rows] = True
             exact_components += 1
         # Elsewhere: split households are released, then placed jointly or left out.
@@ -1360,15 +1445,11 @@ def solve_round(
         members = np.concatenate([hh.of(h) for h in split.tolist()]) if split.size else None
         if members is not None:
             state.release(members)
-            is_member = np.zeros(n, dtype=bool)
-            is_member[members] = True
-            member_pairs = _household_pairs(
-                members, _select(pool, is_member), lab, vac, vocab, policy, workers
-            )
             placed_households, _displaced = _repair_households(
-                state, hh, split, member_pairs, lab, vac, displace=True
+                state, hh, split, member_pairs_of_all(), lab, vac, displace=True
             )
     stats["households"] = time.perf_counter() - t
+    stats["placed_after_households"] = float((state.vacancy >= 0).sum())
     report(0.85)
 
     t = time.perf_counter()
@@ -1384,12 +1465,7 @@ def solve_round(
         lns = sum(len(p) for p in pool) <= LNS_MAX_PAIRS
         # Members' pairs only when used (the generation costs seconds at full scale).
         if out.shape[0] and (lns or state.remaining().max(initial=0) > 0):
-            members = np.concatenate([hh.of(h) for h in out.tolist()])
-            is_member = np.zeros(n, dtype=bool)
-            is_member[members] = True
-            member_pairs = _household_pairs(
-                members, _select(pool, is_member), lab, vac, vocab, policy, workers
-            )
+            member_pairs = member_pairs_of_all()
         if out.shape[0] and state.remaining().max(initial=0) > 0:
             placed_households += _repair_households(
                 state, hh, out, member_pairs, lab, vac, displace=False
@@ -1398,7 +1474,15 @@ def solve_round(
         status = _household_status(state, hh, lab, vac)
         for h in np.flatnonzero(status == 2).tolist():
             state.release(hh.of(h))
+    if hh.n and stats.get("refill_skipped"):
+        # Openings freed by members whose household could not be kept together: placed
+        # singles step into them where that lets an unplaced single take their place.
+        state, moved_pairs, _ = _move_refill(
+            state, pool, lab, vac, vocab, policy, workers, stats, allowed=singles
+        )
+        strand_added += moved_pairs
     stats["repair"] = time.perf_counter() - t
+    stats["placed_after_repair"] = float((state.vacancy >= 0).sum())
 
     t = time.perf_counter()
     if hh.n and len(member_pairs) and sum(len(p) for p in pool) <= LNS_MAX_PAIRS:

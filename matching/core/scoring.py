@@ -1096,19 +1096,23 @@ def generate_candidates(
     def run(block: _Block) -> tuple[np.ndarray, np.ndarray]:
         return _BlockEvaluator(lab, vocab, policy, block, fit, credit, lab_rows).top_per_row(k)
 
-    best = np.full((len(lab), k), -1, dtype=np.int64)
-    touched = np.zeros(len(lab), dtype=bool)
+    # One row of running best keys per laborer asked for (a restricted call, e.g. a late
+    # stranding pass over a few thousand laborers, must not allocate for everybody).
+    index = np.arange(len(lab), dtype=np.int64) if lab_rows is None else lab_rows
+    best = np.full((index.shape[0], k), -1, dtype=np.int64)
+    touched = np.zeros(index.shape[0], dtype=bool)
     n_workers = _default_workers() if workers is None else max(1, int(workers))
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         for done, (rows, keys) in enumerate(pool.map(run, blocks), start=1):
             if rows.shape[0]:
-                both = np.concatenate([best[rows], keys], axis=1)
-                best[rows] = np.partition(both, both.shape[1] - k, axis=1)[:, -k:]
-                touched[rows] = True
+                at = rows if lab_rows is None else np.searchsorted(lab_rows, rows)
+                both = np.concatenate([best[at], keys], axis=1)
+                best[at] = np.partition(both, both.shape[1] - k, axis=1)[:, -k:]
+                touched[at] = True
             if progress is not None:
                 progress(done / len(blocks))
-    rows = np.flatnonzero(touched)
-    return _keys_to_pairs(rows, best[rows])
+    at = np.flatnonzero(touched)
+    return _keys_to_pairs(index[at], best[at])
 
 
 def merge_candidates(parts: Sequence[CandidatePairs], k: int | None) -> CandidatePairs:
