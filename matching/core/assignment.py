@@ -54,7 +54,9 @@ CPSAT_MAX_PAIRS = 4_000
 STRANDING_K = 3
 # ... and by the first pass, which refills most openings: more choice gives better
 # refills, but every pair is an arc of the residual flow (tens of millions at full scale).
-STRANDING_FIRST_K = 10
+# At Baise scale 4 instead of 10 saved 8 s (a 9M-arc flow) and placed as many: the
+# later passes, which now scan only laborers who may still be stranded, cost little.
+STRANDING_FIRST_K = 4
 # Candidate vacancies per household member when looking for a joint placement.
 HOUSEHOLD_K = 30
 # Joint options (employers / cities) tried per household during the repair.
@@ -81,6 +83,9 @@ MOVE_K = 2
 MOVE_PASSES = 3
 # Unplaced candidates kept per place a vacancy can offer in a one-move refill.
 MOVE_REPLACE = 4
+# Passes of the one-move refill of single laborers after the household stage (each
+# refills a few hundred to thousands of the openings that members left, in seconds).
+SINGLES_MOVE_PASSES = 6
 
 
 # --------------------------------------------------------------------------------------
@@ -500,6 +505,7 @@ def _move_refill(
     workers: int | None,
     spent: dict[str, float] | None = None,
     allowed: np.ndarray | None = None,
+    passes_max: int | None = None,
 ) -> tuple[_State, int, int]:
     """The refill of large rounds: one-move augmenting paths, on part of the graph.
 
@@ -508,7 +514,8 @@ def _move_refill(
     current vacancy as an option) and the unplaced laborers' pool pairs into the movers'
     vacancies and the open ones lets a mover step into an opening so that an unplaced
     laborer takes their place. Everybody else stays as placed. A pass is kept only when
-    it improves the result (most placements, then score); at most MOVE_PASSES passes.
+    it improves the result (most placements, then score); at most `passes_max` passes
+    (default MOVE_PASSES).
     Only `allowed` laborers (default: everybody) move, or take a place: after the
     household stage, members stay where their household was put.
     Returns (state, pairs added, passes kept).
@@ -516,7 +523,7 @@ def _move_refill(
     n_vac = state.cap.shape[0]
     everyone = np.ones(state.vacancy.shape[0], dtype=bool) if allowed is None else allowed
     added = passes = 0
-    for _ in range(MOVE_PASSES):
+    for _ in range(MOVE_PASSES if passes_max is None else passes_max):
         rem = state.remaining()
         open_vac = np.flatnonzero(rem > 0)
         placed = np.flatnonzero((state.vacancy >= 0) & everyone)
@@ -573,6 +580,7 @@ def _refill(
     policy: Policy,
     workers: int | None,
     spent: dict[str, float] | None = None,
+    allowed: np.ndarray | None = None,
 ) -> tuple[_State, int, int, int]:
     """Fill openings left through reassignments of placed laborers.
 
@@ -589,14 +597,15 @@ def _refill(
     added = 0
     passes = 0
     strand_added = 0
-    everyone = np.ones(state.vacancy.shape[0], dtype=bool)
+    everyone = np.ones(state.vacancy.shape[0], dtype=bool) if allowed is None else allowed
     cache = _FeasibleCache(done=np.zeros(state.cap.shape[0], dtype=bool))
     for _ in range(REFILL_PASSES):
         if state.remaining().max(initial=0) <= 0:
             break
-        extra = _new_pairs(
-            pool, _augmenting_pairs(state, lab, vac, vocab, policy, cache), state.cap.shape[0]
-        )
+        found = _augmenting_pairs(state, lab, vac, vocab, policy, cache)
+        ok = everyone[found.laborer]
+        found = CandidatePairs(found.laborer[ok], found.vacancy[ok], found.score[ok])
+        extra = _new_pairs(pool, found, state.cap.shape[0])
         if len(extra) == 0:
             break
         pool.append(extra)
@@ -1309,8 +1318,12 @@ def solve_round(
        openings are filled as well as the whole pool allows; its total score is
        `upper_bound` (the exact relaxation of the enlarged candidate graph);
     3. households: components with households solved exactly by CP-SAT when small,
-       otherwise split households are placed jointly or left out (never split);
-    4. no stranding again for single laborers, then households into openings left.
+       otherwise split households are placed jointly or left out (never split).
+       Households with a member who passes the hard rules nowhere are left out from
+       the start (before step 1): they can never be placed whole;
+    4. no stranding again for single laborers, households still out placed jointly
+       (into openings left or displacing weaker singles), and on large rounds a
+       one-move refill of single laborers into the openings members left.
 
     `households=None` ignores household rules. `time_limit_s` bounds each CP-SAT
     component solve (deterministic time, default 10 s). `candidates` may pass
@@ -1338,6 +1351,24 @@ def solve_round(
     stats["candidates"] = time.perf_counter() - t
     report(0.35)
 
+    # Households with a member who has no candidate at all can never be placed (all or
+    # none; candidates are each laborer's best pairs among all that pass the hard
+    # rules, so none means none passes): their members stay out of the round, and out
+    # of the relaxation, whose bound they would only loosen.
+    hh = _Households.build(lab, households)
+    allowed = np.ones(n, dtype=bool)
+    if hh.n:
+        has_pair = np.zeros(n, dtype=bool)
+        has_pair[cand.laborer] = True
+        hid = lab.household[hh.members].astype(np.int64)
+        hopeless = np.zeros(hh.n, dtype=bool)
+        np.logical_or.at(hopeless, hid, ~has_pair[hh.members])
+        allowed[hh.members[hopeless[hid]]] = False
+        stats["households_impossible"] = float(hopeless.sum())
+        if not allowed.all():
+            ok = allowed[cand.laborer]
+            cand = CandidatePairs(cand.laborer[ok], cand.vacancy[ok], cand.score[ok])
+
     t = time.perf_counter()
     state = _State(n, vac.openings)
     idx = _solve_flow(cand.laborer, cand.vacancy, cand.score, state.cap, stats)
@@ -1347,10 +1378,9 @@ def solve_round(
     report(0.6)
 
     t = time.perf_counter()
-    everyone = np.ones(n, dtype=bool)
     pool = [cand]
     strand_added, strand_passes = _unstrand(
-        state, pool, everyone, lab, vac, vocab, policy, workers, stats
+        state, pool, allowed, lab, vac, vocab, policy, workers, stats
     )
     stats["stranding"] = time.perf_counter() - t
 
@@ -1358,13 +1388,13 @@ def solve_round(
     refill_added = refill_passes = 0
     if sum(len(p) for p in pool) <= REFILL_MAX_POOL:
         state, refill_added, refill_passes, a = _refill(
-            state, pool, lab, vac, vocab, policy, workers, stats
+            state, pool, lab, vac, vocab, policy, workers, stats, allowed
         )
         strand_added += a
     else:
         stats["refill_skipped"] = 1.0
         state, refill_added, refill_passes = _move_refill(
-            state, pool, lab, vac, vocab, policy, workers, stats
+            state, pool, lab, vac, vocab, policy, workers, stats, allowed
         )
     stats["refill"] = time.perf_counter() - t
     stats["refill_pairs"] = float(refill_added)
@@ -1375,7 +1405,6 @@ def solve_round(
     report(0.7)
 
     t = time.perf_counter()
-    hh = _Households.build(lab, households)
     # Every member's pairs, made once when first needed: members get no new pool pairs
     # after this point (later stranding and refills are for single laborers only), and
     # the users keep just the households they work on.
@@ -1383,11 +1412,12 @@ def solve_round(
 
     def member_pairs_of_all() -> CandidatePairs:
         if not cached_member_pairs:
+            members = hh.members[allowed[hh.members]]
             is_member = np.zeros(n, dtype=bool)
-            is_member[hh.members] = True
+            is_member[members] = True
             cached_member_pairs.append(
                 _household_pairs(
-                    hh.members, _select(pool, is_member), lab, vac, vocab, policy, workers
+                    members, _select(pool, is_member), lab, vac, vocab, policy, workers
                 )
             )
         return cached_member_pairs[0]
@@ -1402,7 +1432,8 @@ def solve_round(
         comp_size = np.zeros(int(lab_comp.max()) + 1, dtype=np.int64)
         for p in pool:
             comp_size += np.bincount(lab_comp[p.laborer], minlength=comp_size.shape[0])
-        member_comp = np.unique(lab_comp[hh.members])
+        # Households left out from the start have no pairs: nothing to solve there.
+        member_comp = np.unique(lab_comp[hh.members[allowed[hh.members]]])
         small = member_comp[comp_size[member_comp] <= CPSAT_MAX_PAIRS]
         exact_lab = np.zeros(n, dtype=bool)
         in_small = np.isin(lab_comp, small)
@@ -1468,7 +1499,7 @@ def solve_round(
             member_pairs = member_pairs_of_all()
         if out.shape[0] and state.remaining().max(initial=0) > 0:
             placed_households += _repair_households(
-                state, hh, out, member_pairs, lab, vac, displace=False
+                state, hh, out, member_pairs, lab, vac, displace=True
             )[0]
         # Safety net: a household never ends split.
         status = _household_status(state, hh, lab, vac)
@@ -1478,8 +1509,9 @@ def solve_round(
         # Openings freed by members whose household could not be kept together: placed
         # singles step into them where that lets an unplaced single take their place.
         state, moved_pairs, _ = _move_refill(
-            state, pool, lab, vac, vocab, policy, workers, stats, allowed=singles
-        )
+            state, pool, lab, vac, vocab, policy, workers, stats,
+            allowed=singles, passes_max=SINGLES_MOVE_PASSES,
+        )  # fmt: skip
         strand_added += moved_pairs
     stats["repair"] = time.perf_counter() - t
     stats["placed_after_repair"] = float((state.vacancy >= 0).sum())

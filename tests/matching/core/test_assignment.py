@@ -194,6 +194,34 @@ def test_household_left_out_rather_than_split(mode: int, vocab: Vocabulary, poli
     assert res.upper_bound_assigned == 2 and res.gap == 1.0
 
 
+def test_household_with_a_member_who_fits_nowhere_stays_out_of_the_bound(
+    vocab: Vocabulary, policy: Policy
+) -> None:
+    # Laborer 1 withheld consent, so household {0, 1} can never be placed whole. Member 0
+    # (more experience) would take the one opening in a relaxation that ignored this;
+    # the round keeps the household out from the start, so single 2 gets it and the
+    # upper bound is the round's own optimum: no gap.
+    skills = np.full((3, 3), -1, dtype=np.int8)
+    skills[:, 0] = [10, 10, 1]
+    lab = make_laborers(
+        3,
+        household=np.array([0, 0, -1]),
+        consent=np.array([True, False, True]),
+        skill_years=skills,
+    )
+    vac = make_vacancies(1)
+    hh = HouseholdArrays(keep_together=np.array([KEEP_SAME_EMPLOYER], dtype=np.int8))
+    relaxed = assignment.solve_round(lab, vac, None, vocab, policy)
+    assert relaxed.assignment.tolist() == [0, -1, -1]
+    res = assignment.solve_round(lab, vac, hh, vocab, policy)
+    assert res.assignment.tolist() == [-1, -1, 0]
+    assert res.stats["households_impossible"] == 1.0
+    assert res.households_unplaced == 1
+    assert (res.upper_bound, res.upper_bound_assigned) == (res.total_score, 1)
+    assert res.gap == 0.0
+    check_round(res, lab, vac, vocab, policy, hh)
+
+
 def brute_force_with_households(lab, vac, vocab, policy, hh) -> tuple[int, int]:
     n, m = len(lab), len(vac)
     li, vj = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
@@ -406,3 +434,18 @@ def test_large_rounds_refill_by_moves_and_strand_nobody(monkeypatch) -> None:
     assert not scoring.hard_mask(
         inst.lab, inst.vac, inst.vocab, policy, li.ravel(), vj.ravel()
     ).any()
+
+
+def test_large_rounds_refill_singles_after_the_household_stage(monkeypatch) -> None:
+    # Members whose household cannot be kept together leave openings behind; on large
+    # rounds placed singles then step into those so that unplaced singles take their
+    # places (one-move paths, as in the relaxation's refill).
+    monkeypatch.setattr(assignment, "REFILL_MAX_POOL", 0)
+    inst = make_instance(3000, 40, 1000, seed=0, household_share=0.3)
+    policy = Policy()
+    monkeypatch.setattr(assignment, "SINGLES_MOVE_PASSES", 0)
+    plain = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy, k=2)
+    monkeypatch.setattr(assignment, "SINGLES_MOVE_PASSES", 6)
+    res = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy, k=2)
+    assert (plain.assigned, res.assigned) == (989, 1000)
+    check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
