@@ -1035,6 +1035,15 @@ def _keys_to_pairs(rows: np.ndarray, keys: np.ndarray) -> CandidatePairs:
     )
 
 
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """int64 sorted distinct values; callers mostly pass such arrays already (e.g.
+    `np.flatnonzero`), which a linear check spares the sort."""
+    x = np.asarray(x, dtype=np.int64)
+    if x.shape[0] < 2 or bool((x[1:] > x[:-1]).all()):
+        return x
+    return np.unique(x)
+
+
 def generate_candidates(
     lab: LaborerArrays,
     vac: VacancyArrays,
@@ -1059,7 +1068,7 @@ def generate_candidates(
     k = policy.k if k is None else int(k)
     if k < 1:
         raise ValueError("k must be >= 1")
-    lab_rows = None if laborers is None else np.unique(np.asarray(laborers, dtype=np.int64))
+    lab_rows = None if laborers is None else _sorted_unique(laborers)
     if lab.excluded.shape[0]:
         # The few laborers with excluded pairs ask for as many more as they exclude, so
         # k are left once those are dropped; the others go the fast way.
@@ -1099,13 +1108,16 @@ def generate_candidates(
     # One row of running best keys per laborer asked for (a restricted call, e.g. a late
     # stranding pass over a few thousand laborers, must not allocate for everybody).
     index = np.arange(len(lab), dtype=np.int64) if lab_rows is None else lab_rows
+    if lab_rows is not None:
+        position = np.full(len(lab), -1, dtype=np.int64)  # laborer -> row of `best`
+        position[lab_rows] = np.arange(lab_rows.shape[0])
     best = np.full((index.shape[0], k), -1, dtype=np.int64)
     touched = np.zeros(index.shape[0], dtype=bool)
     n_workers = _default_workers() if workers is None else max(1, int(workers))
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         for done, (rows, keys) in enumerate(pool.map(run, blocks), start=1):
             if rows.shape[0]:
-                at = rows if lab_rows is None else np.searchsorted(lab_rows, rows)
+                at = rows if lab_rows is None else position[rows]
                 both = np.concatenate([best[at], keys], axis=1)
                 best[at] = np.partition(both, both.shape[1] - k, axis=1)[:, -k:]
                 touched[at] = True
