@@ -1138,7 +1138,11 @@ def merge_candidates(parts: Sequence[CandidatePairs], k: int | None) -> Candidat
     lab_i = np.concatenate([p.laborer for p in parts]).astype(np.int64)
     vac_i = np.concatenate([p.vacancy for p in parts]).astype(np.int64)
     score = np.concatenate([p.score for p in parts]).astype(np.int64)
-    order = np.lexsort((vac_i, -score, lab_i))
+    if vac_i.max() < (1 << 24) and score.min() >= 0 and score.max() < 256:
+        # One packed int64 key sorts several times faster than a three-key lexsort.
+        order = np.argsort((lab_i << 32) | ((255 - score) << 24) | vac_i)
+    else:
+        order = np.lexsort((vac_i, -score, lab_i))
     lab_i, vac_i, score = lab_i[order], vac_i[order], score[order]
     dup = np.zeros(lab_i.shape[0], dtype=bool)
     if lab_i.shape[0] > 1:
