@@ -452,3 +452,35 @@ def test_large_rounds_refill_singles_after_the_household_stage(monkeypatch) -> N
     res = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy, k=2)
     assert (plain.assigned, res.assigned) == (992, 998)
     check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
+
+
+def test_large_flows_keep_each_vacancys_best_pairs_per_place(monkeypatch) -> None:
+    monkeypatch.setattr(assignment, "FLOW_PRUNE_MIN", 0)
+    monkeypatch.setattr(assignment, "FLOW_KEEP", 2)
+    # Vacancy 0 (1 place) has 4 pairs: its best 2 stay, the tie at 70 going to the lower
+    # laborer index. Vacancy 1 (2 places) has 3 pairs, fewer than 2 x 2: all stay.
+    lab = np.array([5, 3, 1, 2, 4, 6, 7])
+    vac = np.array([0, 0, 0, 0, 1, 1, 1])
+    sc = np.array([70, 70, 90, 10, 20, 30, 40])
+    got = assignment._prune(lab, vac, sc, np.array([1, 2]))
+    pairs = sorted(zip(*(a.tolist() for a in got), strict=True))
+    assert pairs == [(1, 0, 90), (3, 0, 70), (4, 1, 20), (6, 1, 30), (7, 1, 40)]
+    # Below the size limit nothing is cut.
+    monkeypatch.setattr(assignment, "FLOW_PRUNE_MIN", 7)
+    got = assignment._prune(lab, vac, sc, np.array([1, 2]))
+    assert [a.tolist() for a in got] == [lab.tolist(), vac.tolist(), sc.tolist()]
+
+
+def test_pruned_flows_keep_every_rule_and_strand_nobody(monkeypatch) -> None:
+    # Rounds large enough to prune their flows (here every flow, one pair per place)
+    # still keep capacities, households and the no-stranding rule; the stranding passes
+    # find what the cut first flow left, and here the round places as many people.
+    inst = make_instance(5000, 400, seed=4)
+    policy = Policy()
+    exact = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy)
+    monkeypatch.setattr(assignment, "FLOW_PRUNE_MIN", 0)
+    monkeypatch.setattr(assignment, "FLOW_KEEP", 1)
+    res = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy)
+    check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
+    assert res.stranding_pairs_added > exact.stranding_pairs_added
+    assert (exact.assigned, res.assigned) == (1864, 1864)
