@@ -14,6 +14,8 @@ from django.core.management.color import no_style
 from django.db import connection, models
 
 INSERT_BATCH = 2_000
+# Rows per write to COPY's stream in `CopyWriter.write_text`.
+COPY_CHUNK = 10_000
 
 
 class Writer(Protocol):
@@ -61,6 +63,20 @@ class CopyWriter:
                 copy.write_row(row)
                 written += 1
         return written
+
+    def write_text(
+        self, model: type[models.Model], columns: Sequence[str], lines: Sequence[str]
+    ) -> int:
+        """Rows already in COPY's text format (tab-separated, escaped, each ending in a
+        newline): for callers that can format whole columns at once, which costs a
+        fraction of `write`'s per-row adaptation at hundreds of thousands of rows."""
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(c) for c in columns)
+        sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
+        with self.pg.cursor() as cursor, cursor.copy(sql) as copy:
+            for start in range(0, len(lines), COPY_CHUNK):
+                copy.write("".join(lines[start : start + COPY_CHUNK]))
+        return len(lines)
 
     def finish(self, written: Sequence[type[models.Model]]) -> None:
         """Nothing to reset: every id came from nextval()."""

@@ -95,10 +95,20 @@ OPEN_MATCH_STATUSES = (MatchStatus.PROPOSED, MatchStatus.OFFERED)
 class Match(models.Model):
     # Only a laborer still `registered` can be deleted (never one who accepted a job): their
     # proposals and declined matches go with them.
-    laborer = models.ForeignKey(Laborer, on_delete=models.CASCADE, related_name="matches")
+    # No single-column indexes on laborer and run: match_laborer_status and match_run_id
+    # start with them and serve the same lookups. A round writes hundreds of thousands of
+    # proposals, and every index costs time on each of them.
+    laborer = models.ForeignKey(
+        Laborer, on_delete=models.CASCADE, related_name="matches", db_index=False
+    )
     vacancy = models.ForeignKey(Vacancy, on_delete=models.PROTECT, related_name="matches")
     run = models.ForeignKey(
-        MatchingRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="matches"
+        MatchingRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="matches",
+        db_index=False,
     )
     score = models.PositiveSmallIntegerField(_("得分"))
     explanation = models.JSONField(_("得分说明"), default=dict)

@@ -7,7 +7,6 @@ a re-delivered task (acks_late) leaves the same result.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from jobmatch.bulk import writer_for_connection
+from jobmatch.bulk import CopyWriter, writer_for_connection
 from matching.core.assignment import solve_round
 from matching.core.types import PART_NAMES, LaborerArrays, RoundResult, VacancyArrays
 from matching.models import Match, MatchingRun, MatchStatus
@@ -71,47 +70,47 @@ def write_proposals(
     scores = result.score[rows_idx]
     parts = {name: result.parts[name][rows_idx] for name in PART_NAMES}
     now = timezone.now()
+    # The explanation as json.dumps(..., separators=(",", ":")) writes it, formatted for
+    # all rows at once: only integers go in, so nothing needs escaping for JSON or COPY.
+    template = '{"score":%d,"parts":{' + ",".join(f'"{n}":%d' for n in PART_NAMES) + "}}"
+    explanations = [
+        template % values
+        for values in zip(scores.tolist(), *(parts[n].tolist() for n in PART_NAMES), strict=True)
+    ]
+    columns = [
+        "id",
+        "laborer_id",
+        "vacancy_id",
+        "run_id",
+        "score",
+        "explanation",
+        "status",
+        "created_at",
+        "updated_at",
+    ]
     with transaction.atomic():
         Match.objects.filter(proposals_in_scope(run)).delete()
         writer = writer_for_connection()
-        ids = writer.reserve_ids(Match, len(rows_idx))
-
-        def rows():  # type: ignore[no-untyped-def]
-            for k in range(len(rows_idx)):
-                explanation = json.dumps(
-                    {
-                        "score": int(scores[k]),
-                        "parts": {name: int(parts[name][k]) for name in PART_NAMES},
-                    },
-                    separators=(",", ":"),
-                )
-                yield (
-                    int(ids[k]),
-                    int(laborer_ids[k]),
-                    int(vacancy_ids[k]),
-                    run.pk,
-                    int(scores[k]),
-                    explanation,
-                    MatchStatus.PROPOSED,
-                    now,
-                    now,
-                )
-
-        written = writer.write(
-            Match,
-            [
-                "id",
-                "laborer_id",
-                "vacancy_id",
-                "run_id",
-                "score",
-                "explanation",
-                "status",
-                "created_at",
-                "updated_at",
-            ],
-            rows(),
+        ids = writer.reserve_ids(Match, len(rows_idx)).tolist()
+        columnar = zip(
+            ids,
+            laborer_ids.tolist(),
+            vacancy_ids.tolist(),
+            scores.tolist(),
+            explanations,
+            strict=True,
         )
+        if isinstance(writer, CopyWriter):
+            stamp = now.isoformat()
+            fixed = f"{run.pk}\t%d\t%s\t{MatchStatus.PROPOSED.value}\t{stamp}\t{stamp}\n"
+            lines = [f"{i}\t{li}\t{vj}\t" + fixed % (sc, ex) for i, li, vj, sc, ex in columnar]
+            written = writer.write_text(Match, columns, lines)
+        else:
+            rows = (
+                (i, li, vj, run.pk, sc, ex, MatchStatus.PROPOSED, now, now)
+                for i, li, vj, sc, ex in columnar
+            )
+            written = writer.write(Match, columns, rows)
         writer.finish([Match])
     return written
 

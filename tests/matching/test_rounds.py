@@ -251,3 +251,57 @@ def test_offers_declined_for_another_acceptance_are_not_held_against_the_laborer
     assert with_exclusions(lab, vac).excluded.tolist() == []
     MatchEvent.objects.filter(match=declined).delete()  # an explicit decline
     assert with_exclusions(lab, vac).excluded.tolist() == [0]  # laborer 0, vacancy 0
+
+
+@pytest.mark.parametrize("copy", [True, False], ids=["copy", "insert"])
+def test_proposals_are_written_with_their_explanations(copy: bool, monkeypatch) -> None:
+    # COPY (PostgreSQL) formats all rows as text at once, batched INSERTs (SQLite) go row by
+    # row: both store the same rows, the explanation as its own JSON object.
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from jobmatch import bulk
+    from matching.core.types import PART_NAMES
+    from matching.services import rounds
+
+    if not copy:
+        monkeypatch.setattr(rounds, "writer_for_connection", bulk.InsertWriter)
+    laborers = [LaborerFactory() for _ in range(3)]
+    vacancies = [VacancyFactory(openings=2) for _ in range(2)]
+    run = MatchingRun.objects.create(policy_id=_policy().pk)
+    parts = {name: np.zeros(3, dtype=np.int8) for name in PART_NAMES}
+    parts["occupation"][:] = [30, 0, 25]
+    parts["wage"][:] = [20, 0, 9]
+    parts["priority"][:] = [5, 0, 0]
+    result = SimpleNamespace(
+        assignment=np.array([1, -1, 0], dtype=np.int32),
+        score=np.array([55, 0, 34], dtype=np.int16),
+        parts=parts,
+    )
+    lab = SimpleNamespace(id=np.array([lab.pk for lab in laborers]))
+    vac = SimpleNamespace(id=np.array([v.pk for v in vacancies]))
+    before = timezone.now()
+    assert rounds.write_proposals(run, lab, vac, result) == 2
+    rows = list(
+        Match.objects.filter(run=run).values_list(
+            "laborer_id", "vacancy_id", "score", "status", "explanation"
+        )
+    )
+    zeros = dict.fromkeys(PART_NAMES, 0)
+    assert sorted(rows) == sorted(
+        [
+            (
+                laborers[0].pk, vacancies[1].pk, 55, "proposed",
+                {"score": 55, "parts": {**zeros, "occupation": 30, "wage": 20, "priority": 5}},
+            ),
+            (
+                laborers[2].pk, vacancies[0].pk, 34, "proposed",
+                {"score": 34, "parts": {**zeros, "occupation": 25, "wage": 9}},
+            ),
+        ]
+    )  # fmt: skip
+    stamps = set(Match.objects.filter(run=run).values_list("created_at", "updated_at"))
+    assert len(stamps) == 1
+    created, updated = stamps.pop()
+    assert created == updated and before <= created <= timezone.now()
