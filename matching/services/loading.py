@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+import psycopg
 from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -215,6 +216,148 @@ def with_exclusions(lab: LaborerArrays, vac: VacancyArrays) -> LaborerArrays:
     return dataclasses.replace(lab, excluded=pair_keys(li[known], vj[known]))
 
 
+# Columns of the laborers' query: name and type (big-endian, as PostgreSQL sends them).
+_LABORER_COLUMNS = (
+    ("id", ">i8"),
+    ("birth", ">i4"),
+    ("county", ">i4"),
+    ("min_wage", ">i4"),
+    ("available", ">i4"),
+    ("poverty", "?"),
+    ("monitored", "?"),
+    ("difficulty", "?"),
+    ("consent", "?"),
+    ("household", ">i8"),
+)
+_SEND = {">i8": "int8send", ">i4": "int4send", "?": "boolsend"}
+
+
+def _packed_columns(
+    source: str,
+    order: str,
+    params: Sequence[Any],
+    columns: Sequence[tuple[str, str]],
+    exprs: Sequence[str],
+) -> dict[str, np.ndarray]:
+    """Columns of `SELECT exprs FROM source` read as numpy arrays (PostgreSQL).
+
+    PostgreSQL packs each row as fixed-width binary values and the whole result into one
+    bytea (string_agg), which numpy reads as a structured array: no Python object per
+    value or per row. At Baise scale this reads 1.36M laborers in a fraction of what
+    fetchall() took (and of a binary COPY, whose rows arrive one Python call each).
+    Every expression must be NOT NULL of the column's type (the callers cast and
+    COALESCE); a NULL would drop its row, which the row count catches.
+    """
+    record = " || ".join(
+        f"{_SEND[code]}({expr})" for (_, code), expr in zip(columns, exprs, strict=True)
+    )
+    by = f" ORDER BY {order}" if order else ""
+    sql = f"SELECT string_agg({record}, ''::bytea{by}), COUNT(*) FROM {source}"
+    connection.ensure_connection()
+    # A server-side binding cursor: Django's client-side cursors cannot ask for binary
+    # results, and as text the bytea would arrive hex-encoded, twice the size.
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        packed, count = cursor.fetchone()
+    layout = np.dtype(list(columns))
+    rows = np.frombuffer(packed or b"", dtype=layout)
+    if rows.shape[0] != count:
+        raise RuntimeError("packed rows lost: a NULL in a column read as binary")
+    return {name: rows[name].astype(np.dtype(code).newbyteorder("=")) for name, code in columns}
+
+
+def _laborer_columns_packed(pool: str, params: list[Any], axes: Axes) -> dict[str, np.ndarray]:
+    """The laborers of `pool`, their skills and preferred destinations (PostgreSQL)."""
+    index = "(array_position(%s::text[], {}::text) - 1)::int4"
+    out = _packed_columns(
+        f"{Laborer._meta.db_table} l JOIN ({pool}) pool ON pool.id = l.id",
+        "l.id",
+        [list(axes.counties), *params],
+        _LABORER_COLUMNS,
+        [
+            "l.id::int8",
+            f"{_days_sql('l.birth_date')}::int4",
+            index.format("l.county_id"),
+            "COALESCE(l.min_monthly_wage, 0)::int4",
+            f"{_days_sql('l.available_from')}::int4",
+            "l.poverty_alleviated",
+            "l.monitored_household",
+            "l.employment_difficulty",
+            "l.consent_to_share",
+            "COALESCE(l.household_id, 0)::int8",
+        ],
+    )
+    out |= _packed_columns(
+        f"{LaborerSkill._meta.db_table} s JOIN ({pool}) pool ON pool.id = s.laborer_id",
+        "",
+        [list(axes.occupations), *params],
+        (("skill_laborer", ">i8"), ("skill_occupation", ">i4"), ("skill_years", ">i4")),
+        ["s.laborer_id::int8", index.format("s.occupation_id"), "s.years::int4"],
+    )
+    through = Laborer.preferred_destinations.through._meta.db_table
+    out |= _packed_columns(
+        f"{through} p JOIN ({pool}) pool ON pool.id = p.laborer_id",
+        "",
+        [list(axes.destinations), *params],
+        (("preferred_laborer", ">i8"), ("preferred_destination", ">i4")),
+        ["p.laborer_id::int8", index.format("p.destination_id")],
+    )
+    for name in ("county", "skill_occupation", "preferred_destination"):
+        if (out[name] < 0).any():
+            raise RuntimeError(f"{name}: a code missing from the reference tables")
+    return out
+
+
+def _laborer_columns_fetch(pool: str, params: list[Any], axes: Axes) -> dict[str, np.ndarray]:
+    """The same columns as `_laborer_columns_packed`, through fetchall (SQLite)."""
+    lab = Laborer._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH pool AS ({pool}) "
+            f"SELECT l.id, {_days_sql('l.birth_date')}, l.county_id, "
+            f"COALESCE(l.min_monthly_wage, 0), "
+            f"{_days_sql('l.available_from')}, l.poverty_alleviated, l.monitored_household, "
+            f"l.employment_difficulty, l.consent_to_share, COALESCE(l.household_id, 0) "
+            f"FROM {lab} l JOIN pool ON pool.id = l.id ORDER BY l.id",
+            params,
+        )
+        rows = cursor.fetchall()
+        cursor.execute(
+            f"WITH pool AS ({pool}) SELECT s.laborer_id, s.occupation_id, s.years "
+            f"FROM {LaborerSkill._meta.db_table} s JOIN pool ON pool.id = s.laborer_id",
+            params,
+        )
+        skill_rows = cursor.fetchall()
+        through = Laborer.preferred_destinations.through._meta.db_table
+        cursor.execute(
+            f"WITH pool AS ({pool}) SELECT p.laborer_id, p.destination_id "
+            f"FROM {through} p JOIN pool ON pool.id = p.laborer_id",
+            params,
+        )
+        preferred_rows = cursor.fetchall()
+    county_index = axes.county_index()
+    occupation_index = axes.occupation_index()
+    destination_index = axes.destination_index()
+    n = len(rows)
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(_LABORER_COLUMNS)
+    out = {
+        name: np.fromiter(values, dtype=np.int64, count=n)
+        for (name, _), values in zip(_LABORER_COLUMNS, cols, strict=True)
+        if name != "county"
+    }
+    out["county"] = np.fromiter((county_index[c] for c in cols[2]), dtype=np.int64, count=n)
+    s_cols = list(zip(*skill_rows, strict=True)) if skill_rows else [()] * 3
+    out["skill_laborer"] = np.array(s_cols[0], dtype=np.int64)
+    out["skill_occupation"] = np.array([occupation_index[o] for o in s_cols[1]], dtype=np.int64)
+    out["skill_years"] = np.array(s_cols[2], dtype=np.int64)
+    p_cols = list(zip(*preferred_rows, strict=True)) if preferred_rows else [()] * 2
+    out["preferred_laborer"] = np.array(p_cols[0], dtype=np.int64)
+    out["preferred_destination"] = np.array(
+        [destination_index[d] for d in p_cols[1]], dtype=np.int64
+    )
+    return out
+
+
 def load_laborers(
     axes: Axes,
     *,
@@ -242,65 +385,31 @@ def load_laborers(
             else "SELECT 1 WHERE 1 = 0"
         )
         params = ids
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH pool AS ({pool}) "
-            f"SELECT l.id, {_days_sql('l.birth_date')}, l.county_id, "
-            f"COALESCE(l.min_monthly_wage, 0), "
-            f"{_days_sql('l.available_from')}, l.poverty_alleviated, l.monitored_household, "
-            f"l.employment_difficulty, l.consent_to_share, COALESCE(l.household_id, 0) "
-            f"FROM {lab} l JOIN pool ON pool.id = l.id ORDER BY l.id",
-            params,
-        )
-        rows = cursor.fetchall()
-        cursor.execute(
-            f"WITH pool AS ({pool}) SELECT s.laborer_id, s.occupation_id, s.years "
-            f"FROM {LaborerSkill._meta.db_table} s JOIN pool ON pool.id = s.laborer_id",
-            params,
-        )
-        skill_rows = cursor.fetchall()
-        through = Laborer.preferred_destinations.through._meta.db_table
-        cursor.execute(
-            f"WITH pool AS ({pool}) SELECT p.laborer_id, p.destination_id "
-            f"FROM {through} p JOIN pool ON pool.id = p.laborer_id",
-            params,
-        )
-        preferred_rows = cursor.fetchall()
-
-    n = len(rows)
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 10
-    ids = np.fromiter(cols[0], dtype=np.int64, count=n)
-    county_index = axes.county_index()
-    county = np.fromiter((county_index[c] for c in cols[2]), dtype=np.int16, count=n)
+    if connection.vendor == "postgresql":
+        raw = _laborer_columns_packed(pool, params, axes)
+    else:
+        raw = _laborer_columns_fetch(pool, params, axes)
+    ids = raw["id"]
+    n = ids.shape[0]
+    county = raw["county"].astype(np.int16)
     flags = (
-        np.fromiter(cols[5], dtype=np.uint8, count=n) * FLAG_POVERTY_ALLEVIATED
-        | np.fromiter(cols[6], dtype=np.uint8, count=n) * FLAG_MONITORED_HOUSEHOLD
-        | np.fromiter(cols[7], dtype=np.uint8, count=n) * FLAG_EMPLOYMENT_DIFFICULTY
+        raw["poverty"].astype(np.uint8) * FLAG_POVERTY_ALLEVIATED
+        | raw["monitored"].astype(np.uint8) * FLAG_MONITORED_HOUSEHOLD
+        | raw["difficulty"].astype(np.uint8) * FLAG_EMPLOYMENT_DIFFICULTY
     ).astype(np.uint8)
 
     skill_years = np.full((n, len(axes.occupations)), -1, dtype=np.int8)
-    if skill_rows:
-        s_lab, s_occ, s_years = zip(*skill_rows, strict=True)
-        oi = axes.occupation_index()
-        rows_idx = np.searchsorted(ids, np.fromiter(s_lab, dtype=np.int64, count=len(s_lab)))
-        occ_idx = np.fromiter((oi[o] for o in s_occ), dtype=np.int64, count=len(s_occ))
-        skill_years[rows_idx, occ_idx] = np.minimum(
-            np.fromiter(s_years, dtype=np.int64, count=len(s_years)), 60
-        )
+    rows_idx = np.searchsorted(ids, raw["skill_laborer"])
+    skill_years[rows_idx, raw["skill_occupation"]] = np.minimum(raw["skill_years"], 60)
 
     preferred = np.zeros(n, dtype=np.uint64)
-    if preferred_rows:
-        p_lab, p_dest = zip(*preferred_rows, strict=True)
-        di = axes.destination_index()
-        rows_idx = np.searchsorted(ids, np.fromiter(p_lab, dtype=np.int64, count=len(p_lab)))
-        bits = np.left_shift(
-            np.uint64(1), np.fromiter((di[d] for d in p_dest), dtype=np.uint64, count=len(p_dest))
-        )
-        np.bitwise_or.at(preferred, rows_idx, bits)
+    rows_idx = np.searchsorted(ids, raw["preferred_laborer"])
+    bits = np.left_shift(np.uint64(1), raw["preferred_destination"].astype(np.uint64))
+    np.bitwise_or.at(preferred, rows_idx, bits)
 
     # Households: only members inside this pool are kept together (a member already placed
     # elsewhere is outside the round).
-    household_ids = np.fromiter(cols[9], dtype=np.int64, count=n)
+    household_ids = raw["household"]
     present, household = np.unique(household_ids, return_inverse=True)
     household = household.astype(np.int32)
     in_household = household_ids > 0
@@ -322,14 +431,14 @@ def load_laborers(
     )
     laborers = LaborerArrays(
         id=ids,
-        birth_day=np.fromiter(cols[1], dtype=np.int32, count=n),
+        birth_day=raw["birth"].astype(np.int32),
         county=county,
         skill_years=skill_years,
         preferred=preferred,
-        min_wage=np.fromiter(cols[3], dtype=np.int32, count=n),
-        available_day=np.fromiter(cols[4], dtype=np.int32, count=n),
+        min_wage=raw["min_wage"].astype(np.int32),
+        available_day=raw["available"].astype(np.int32),
         flags=flags,
-        consent=np.fromiter(cols[8], dtype=bool, count=n),
+        consent=raw["consent"].astype(bool),
         household=household,
     )
     return laborers, HouseholdArrays(keep_together=modes)

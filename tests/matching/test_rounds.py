@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -305,3 +305,65 @@ def test_proposals_are_written_with_their_explanations(copy: bool, monkeypatch) 
     assert len(stamps) == 1
     created, updated = stamps.pop()
     assert created == updated and before <= created <= timezone.now()
+
+
+def test_laborers_load_the_same_packed_as_fetched(monkeypatch) -> None:
+    # PostgreSQL packs the pool into one bytea per query, read by numpy; other databases
+    # fetch rows. Both give the same arrays, NULLs and all.
+    import dataclasses
+
+    import numpy as np
+
+    from matching.core.types import (
+        FLAG_EMPLOYMENT_DIFFICULTY,
+        FLAG_POVERTY_ALLEVIATED,
+        KEEP_SAME_CITY,
+        KEEP_SAME_EMPLOYER,
+    )
+    from matching.services import loading
+    from tests.factories import HouseholdFactory
+    from workers.models import Household
+
+    _, axes = loading.vocabulary_arrays()
+    empty, _ = loading.load_laborers(axes)
+    assert len(empty) == 0
+
+    city = HouseholdFactory(keep_together=Household.KeepTogether.SAME_CITY)
+    employer = HouseholdFactory()
+    a = LaborerFactory(
+        household=city,
+        poverty_alleviated=True,
+        skills=[("welder", 45), ("electronics_operator", 3)],
+        birth_date=date(1969, 12, 31),
+    )
+    b = LaborerFactory(household=city, county_id="451002", min_monthly_wage=None, skills=[])
+    c = LaborerFactory(household=employer, employment_difficulty=True)
+    d = LaborerFactory()
+    LaborerFactory(consent_to_share=False)  # not in the pool
+    a.preferred_destinations.set(["440300", "440306"])
+    packed, households = loading.load_laborers(axes)
+    monkeypatch.setattr(loading, "_laborer_columns_packed", loading._laborer_columns_fetch)
+    fetched, households_fetched = loading.load_laborers(axes)
+    for f in dataclasses.fields(packed):
+        assert np.array_equal(getattr(packed, f.name), getattr(fetched, f.name)), f.name
+        assert getattr(packed, f.name).dtype == getattr(fetched, f.name).dtype, f.name
+    assert np.array_equal(households.keep_together, households_fetched.keep_together)
+
+    oi, di = axes.occupation_index(), axes.destination_index()
+    assert packed.id.tolist() == [a.pk, b.pk, c.pk, d.pk]
+    assert packed.birth_day.tolist()[0] == -1
+    assert packed.county.tolist()[:2] == [
+        axes.county_index()["451081"],
+        axes.county_index()["451002"],
+    ]
+    assert packed.min_wage.tolist() == [4000, 0, 4000, 4000]
+    assert packed.flags.tolist() == [FLAG_POVERTY_ALLEVIATED, 0, FLAG_EMPLOYMENT_DIFFICULTY, 0]
+    years = {
+        o: int(packed.skill_years[0, i]) for o, i in oi.items() if packed.skill_years[0, i] >= 0
+    }
+    assert years == {"welder": 45, "electronics_operator": 3}
+    assert (packed.skill_years[1] == -1).all()
+    assert int(packed.preferred[0]) == (1 << di["440300"]) | (1 << di["440306"])
+    assert packed.preferred.tolist()[1:] == [0, 0, 0]
+    assert packed.household.tolist() == [0, 0, 1, -1]
+    assert households.keep_together.tolist() == [KEEP_SAME_CITY, KEEP_SAME_EMPLOYER]
