@@ -384,22 +384,29 @@ def small_household_instance(
     return lab, vac, hh, vocab, Policy(k=m)
 
 
-@pytest.mark.parametrize("seed", [103, 286, 386, 394])
-def test_price_guided_insertion_places_households_optimally(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Without the exact CP-SAT stage (as in components too large for it), the joint repair
-    # leaves household {0, 1} out on these instances; the price-guided insertion (displacing
-    # singles along their cheapest chains, re-solved exactly) reaches the brute-force optimum.
+def solve_small_optimally(seed: int, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Round on `small_household_instance(seed)` without CP-SAT (as in components too
+    large for it), checked to place household {0, 1} at the brute-force optimum."""
     monkeypatch.setattr(assignment, "CPSAT_MAX_PAIRS", 0)
     lab, vac, hh, vocab, policy = small_household_instance(seed)
     res = assignment.solve_round(lab, vac, hh, vocab, policy)
     check_round(res, lab, vac, vocab, policy, hh)
     assert res.households_placed == 1
-    assert res.stats["lns_households"] == 1
     assert (res.assigned, res.total_score) == brute_force_with_households(
         lab, vac, vocab, policy, hh
     )
+    return res, (lab, vac, hh, vocab, policy)
+
+
+@pytest.mark.parametrize("seed", [103, 286, 386, 394])
+def test_price_guided_insertion_places_households_optimally(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The joint repair leaves household {0, 1} out on these instances; the price-guided
+    # insertion (displacing singles along their cheapest chains, re-solved exactly)
+    # reaches the optimum.
+    res, _ = solve_small_optimally(seed, monkeypatch)
+    assert res.stats["lns_households"] == 1
 
 
 @pytest.mark.parametrize("seed", [1, 27, 39])
@@ -409,18 +416,11 @@ def test_joint_repair_values_free_openings_at_who_would_take_them(
     # Valuing a free opening at the weakest single holding its vacancy, the joint repair
     # left household {0, 1} out here (only the price-guided insertion placed it). Valued at
     # the best unplaced single who could take it, the repair itself reaches the optimum.
-    monkeypatch.setattr(assignment, "CPSAT_MAX_PAIRS", 0)
-    lab, vac, hh, vocab, policy = small_household_instance(seed)
-    res = assignment.solve_round(lab, vac, hh, vocab, policy)
-    check_round(res, lab, vac, vocab, policy, hh)
-    assert res.households_placed == 1
+    res, instance = solve_small_optimally(seed, monkeypatch)
     assert "lns_households" not in res.stats
-    assert (res.assigned, res.total_score) == brute_force_with_households(
-        lab, vac, vocab, policy, hh
-    )
     # The weakest holder's value leaves the household to the insertion, as before.
     monkeypatch.setattr(assignment, "_successors", lambda *_args: None)
-    old = assignment.solve_round(lab, vac, hh, vocab, policy)
+    old = assignment.solve_round(*instance)
     assert old.stats["lns_households"] == 1
 
 
