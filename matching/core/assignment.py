@@ -59,8 +59,9 @@ STRANDING_K = 3
 STRANDING_FIRST_K = 4
 # Candidate vacancies per household member when looking for a joint placement.
 HOUSEHOLD_K = 30
-# Joint options (employers / cities) tried per household during the repair.
-HOUSEHOLD_OPTIONS = 24
+# Joint options (employers / cities) tried per household during the repair. At Baise
+# scale 48 placed 200 more people than 24 at no measurable cost; 96 placed fewer than 48.
+HOUSEHOLD_OPTIONS = 48
 # Reassignment passes after the relaxation (`_refill`): at most REFILL_PASSES re-solves,
 # searches REFILL_DEPTH levels deep, keeping REFILL_UNPLACED unplaced laborers per reached
 # vacancy and REFILL_MOVES moves out of each. The search scans the best REFILL_SCAN feasible
