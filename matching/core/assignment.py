@@ -96,7 +96,7 @@ SINGLES_MOVE_K = 4
 # Baise scale a few hundred vacancies drew most of the 11.6M first-flow arcs for 215,000
 # placements. Keeping 8 per place cut that flow to 1.2M arcs and 29 s to 9 s, and the
 # residual fills from 13.5 s to 3 s in all; the round placed 0.07% fewer people with a
-# 0.05% lower total score (4 per place: 0.12% and 0.27%). Flows of up to
+# 0.06% lower total score (4 per place: 0.12% and 0.27%). Flows of up to
 # FLOW_PRUNE_MIN pairs (every test instance) stay exact.
 FLOW_KEEP = 8
 FLOW_PRUNE_MIN = 1_000_000
