@@ -7,8 +7,11 @@ Layers:
   OR-Tools first finds the maximum flow (most placements) and then the cheapest flow of
   that value, with unit costs 100 - score. Costs stay in [0, 100] per unit of flow, so
   nothing can overflow (no big-M bonus is needed for the lexicographic goal).
-* residual solves: the same exact solve restricted to unplaced laborers and the openings
-  left, used to remove stranding and to refill openings freed by household repairs;
+* residual solves: the same solve restricted to unplaced laborers and the openings
+  left, used to remove stranding and to refill openings freed by household repairs.
+  These and the round's first flow are exact up to FLOW_PRUNE_MIN pairs; larger ones
+  keep each vacancy's best FLOW_KEEP pairs per opening (`_prune`), so at Baise scale
+  they are exact on that pruned graph only;
 * households: small connected components that contain households are solved exactly
   with CP-SAT; elsewhere split households are repaired greedily (joint placement at one
   employer / in one city, displacing lower-scored single laborers only when that does not
@@ -17,7 +20,8 @@ Layers:
   paths outside the top-k pairs) get those pairs and the flow is re-solved;
 * `solve_round`: candidates -> relaxation (+ no stranding, + reassignments) -> households
   -> no stranding,
-  with the relaxation's objective as upper bound and the gap to it;
+  with the relaxation's objective as `upper_bound` and the gap to it (a true upper bound
+  of the household-free problem on its candidate graph only where no flow was pruned);
 * `greedy_baseline`: first come, first served, for comparison.
 """
 
@@ -984,7 +988,10 @@ def _plan_option(
                 free[vj] = free.get(vj, 0) + 1
                 if successor is not None:
                     # The opening would otherwise go to the best unplaced single who
-                    # has it as a candidate; none: a placement gained.
+                    # has it as a candidate; none: a placement gained. The same value
+                    # counts for every opening taken there (by this and later
+                    # households); updating it (the next best single) placed no more
+                    # people at Baise scale and cost 5 s.
                     if successor[vj] >= 0:
                         lost += successor[vj]
                     else:
@@ -1573,7 +1580,9 @@ def solve_round(
         if out.shape[0] and state.remaining().max(initial=0) > 0:
             placed_households += _repair_households(
                 state, hh, out, member_pairs, lab, vac, displace=True,
-                successor=_successors(state, pool, singles),
+                # Just after `_unstrand`, no unplaced single has a pair with a vacancy
+                # that has openings left: every free opening is a placement gained.
+                successor=np.full(len(vac), -1, dtype=np.int64),
             )[0]  # fmt: skip
         # Safety net: a household never ends split.
         status = _household_status(state, hh, lab, vac)

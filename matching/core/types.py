@@ -394,8 +394,9 @@ class RoundResult:
     assigned: int
     total_score: int
     candidate_pairs: int
-    # The relaxation without household rules: exact optimum over the top-k candidates,
-    # then exact refills of stranded openings (placements kept). `upper_bound` is its
+    # The relaxation without household rules: optimum over the top-k candidates, then
+    # refills of stranded openings (placements kept), exact up to a million pairs per
+    # flow and on pruned graphs above (see `assignment.FLOW_KEEP`). `upper_bound` is its
     # total score, `upper_bound_assigned` its placements.
     upper_bound: int
     upper_bound_assigned: int

@@ -255,7 +255,9 @@ def _packed_columns(
     sql = f"SELECT string_agg({record}, ''::bytea{by}), COUNT(*) FROM {source}"
     connection.ensure_connection()
     # A server-side binding cursor: Django's client-side cursors cannot ask for binary
-    # results, and as text the bytea would arrive hex-encoded, twice the size.
+    # results, and as text the bytea would arrive hex-encoded, twice the size. It runs on
+    # Django's connection (inside its transaction) but past its cursor wrapper: the query
+    # is not in Django's query log, and an error is a psycopg one.
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, binary=True)
         packed, count = cursor.fetchone()
@@ -268,7 +270,8 @@ def _packed_columns(
 
 def _laborer_columns_packed(pool: str, params: list[Any], axes: Axes) -> dict[str, np.ndarray]:
     """The laborers of `pool`, their skills and preferred destinations (PostgreSQL)."""
-    index = "(array_position(%s::text[], {}::text) - 1)::int4"
+    # -1 for a code missing from the reference tables (caught below).
+    index = "(COALESCE(array_position(%s::text[], {}::text), 0) - 1)::int4"
     out = _packed_columns(
         f"{Laborer._meta.db_table} l JOIN ({pool}) pool ON pool.id = l.id",
         "l.id",
@@ -358,6 +361,13 @@ def _laborer_columns_fetch(pool: str, params: list[Any], axes: Axes) -> dict[str
     return out
 
 
+def _rows_of(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of `wanted` in sorted `ids`, and which of them are there at all."""
+    rows_idx = np.minimum(np.searchsorted(ids, wanted), max(ids.shape[0] - 1, 0))
+    known = ids[rows_idx] == wanted if ids.shape[0] else np.zeros(wanted.shape[0], dtype=bool)
+    return rows_idx, known
+
+
 def load_laborers(
     axes: Axes,
     *,
@@ -382,7 +392,7 @@ def load_laborers(
         pool = (
             f"SELECT l.id FROM {lab} l WHERE l.id IN ({', '.join(['%s'] * len(ids))})"
             if ids
-            else "SELECT 1 WHERE 1 = 0"
+            else f"SELECT l.id FROM {lab} l WHERE 1 = 0"
         )
         params = ids
     if connection.vendor == "postgresql":
@@ -398,14 +408,18 @@ def load_laborers(
         | raw["difficulty"].astype(np.uint8) * FLAG_EMPLOYMENT_DIFFICULTY
     ).astype(np.uint8)
 
+    # The three queries are separate statements: a laborer who joined the pool between
+    # them has skills or destinations but no row, and is not in this round.
     skill_years = np.full((n, len(axes.occupations)), -1, dtype=np.int8)
-    rows_idx = np.searchsorted(ids, raw["skill_laborer"])
-    skill_years[rows_idx, raw["skill_occupation"]] = np.minimum(raw["skill_years"], 60)
+    rows_idx, known = _rows_of(ids, raw["skill_laborer"])
+    skill_years[rows_idx[known], raw["skill_occupation"][known]] = np.minimum(
+        raw["skill_years"][known], 60
+    )
 
     preferred = np.zeros(n, dtype=np.uint64)
-    rows_idx = np.searchsorted(ids, raw["preferred_laborer"])
-    bits = np.left_shift(np.uint64(1), raw["preferred_destination"].astype(np.uint64))
-    np.bitwise_or.at(preferred, rows_idx, bits)
+    rows_idx, known = _rows_of(ids, raw["preferred_laborer"])
+    bits = np.left_shift(np.uint64(1), raw["preferred_destination"][known].astype(np.uint64))
+    np.bitwise_or.at(preferred, rows_idx[known], bits)
 
     # Households: only members inside this pool are kept together (a member already placed
     # elsewhere is outside the round).

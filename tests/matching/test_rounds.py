@@ -367,3 +367,25 @@ def test_laborers_load_the_same_packed_as_fetched(monkeypatch) -> None:
     assert packed.preferred.tolist()[1:] == [0, 0, 0]
     assert packed.household.tolist() == [0, 0, 1, -1]
     assert households.keep_together.tolist() == [KEEP_SAME_CITY, KEEP_SAME_EMPLOYER]
+
+
+def test_loading_nobody_by_id_and_rows_of_laborers_who_left() -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from matching.services import loading
+
+    _, axes = loading.vocabulary_arrays()
+    LaborerFactory()
+    nobody, households = loading.load_laborers(axes, laborer_ids=[], eligible_only=False)
+    assert (len(nobody), len(households.keep_together)) == (0, 0)
+    # Skills of a laborer who joined the pool after its rows were read are left out.
+    rows, known = loading._rows_of(np.array([3, 5, 9]), np.array([5, 4, 9, 10]))
+    assert (rows[known].tolist(), known.tolist()) == ([1, 2], [True, False, True, False])
+    rows, known = loading._rows_of(np.array([], dtype=np.int64), np.array([5]))
+    assert known.tolist() == [False]
+    # A county the reference tables do not know is refused, not read as another one.
+    without = dataclasses.replace(axes, counties=tuple(c for c in axes.counties if c != "451081"))
+    with pytest.raises(RuntimeError, match="county: a code missing from the reference tables"):
+        loading.load_laborers(without)

@@ -419,7 +419,12 @@ def test_joint_repair_values_free_openings_at_who_would_take_them(
     res, instance = solve_small_optimally(seed, monkeypatch)
     assert "lns_households" not in res.stats
     # The weakest holder's value leaves the household to the insertion, as before.
-    monkeypatch.setattr(assignment, "_successors", lambda *_args: None)
+    repair = assignment._repair_households
+    monkeypatch.setattr(
+        assignment,
+        "_repair_households",
+        lambda *args, **kwargs: repair(*args, **{**kwargs, "successor": None}),
+    )
     old = assignment.solve_round(*instance)
     assert old.stats["lns_households"] == 1
 
