@@ -836,12 +836,14 @@ def _household_pairs(
 
 
 def _successors(state: _State, pool: list[CandidatePairs], singles: np.ndarray) -> np.ndarray:
-    """Per vacancy, the best score of an unplaced single with a pool pair there (-1: none):
+    """Per vacancy with openings left, the best score of an unplaced single with a pool
+    pair there (-1: none, and for full vacancies, whose value no free opening reads):
     what an opening there is worth if no household takes it."""
     best = np.full(state.cap.shape[0], -1, dtype=np.int64)
     free = singles & (state.vacancy < 0)
+    has_room = state.remaining() > 0
     for p in pool:
-        sel = free[p.laborer]
+        sel = free[p.laborer] & has_room[p.vacancy]
         np.maximum.at(best, p.vacancy[sel], p.score[sel].astype(np.int64))
     return best
 
