@@ -331,6 +331,31 @@ def test_top_laborers_per_vacancy_equals_brute_force() -> None:
     assert np.array_equal(got.score, sc[keep])
 
 
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_top_laborers_per_vacancy_of_some_laborers_equals_brute_force(seed: int) -> None:
+    # Deep lists (up to all feasible laborers) over a subset of rows, on two threads:
+    # the threshold search must lower its threshold until each list is exact.
+    inst = make_instance(1200, 60, seed=seed)
+    policy = Policy()
+    rng = np.random.default_rng(seed)
+    rows = np.flatnonzero(rng.random(1200) < 0.6)
+    need = rng.integers(0, 400, 60)
+    got = scoring.top_laborers_per_vacancy(
+        inst.lab, inst.vac, inst.vocab, policy, need, laborers=rows, workers=2
+    )
+    li, vj = all_pairs(inst.lab, inst.vac)
+    ok = scoring.hard_mask(inst.lab, inst.vac, inst.vocab, policy, li, vj) & np.isin(li, rows)
+    sc = scoring.score_parts(inst.lab, inst.vac, inst.vocab, policy, li, vj)["score"]
+    li, vj, sc = li[ok], vj[ok], sc[ok].astype(np.int64)
+    order = np.lexsort((li, -sc, vj))
+    li, vj, sc = li[order], vj[order], sc[order]
+    keep = np.arange(vj.shape[0]) - np.searchsorted(vj, vj) < need[vj]
+    assert keep.sum() > 1000
+    assert np.array_equal(got.vacancy, vj[keep])
+    assert np.array_equal(got.laborer, li[keep])
+    assert np.array_equal(got.score, sc[keep])
+
+
 def test_reasons_count_in_words_and_name_what_they_are_given() -> None:
     skills = np.array([[1, -1, -1]], dtype=np.int8)
     lab = make_laborers(1, skill_years=skills, available_day=np.array([TODAY + 8]))
