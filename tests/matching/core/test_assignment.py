@@ -484,8 +484,37 @@ def test_large_rounds_refill_singles_after_the_household_stage(monkeypatch) -> N
     plain = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy, k=2)
     monkeypatch.setattr(assignment, "SINGLES_MOVE_PASSES", 6)
     res = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy, k=2)
-    assert (plain.assigned, res.assigned) == (996, 1000)
+    assert (plain.assigned, res.assigned) == (992, 998)
     check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
+
+
+def _moves_case() -> tuple[assignment._State, list[CandidatePairs], CandidatePairs]:
+    # Vacancies: 0 (2 places, m0 and m1), 1 (m2), 2 (m3 and m4), 3 open with 1 place.
+    # Laborers 0-4 are m0-m4, 5 and 6 are unplaced.
+    state = assignment._State(7, np.array([2, 1, 2, 1]))
+    state.place(
+        np.array([0, 1, 2, 3, 4]), np.array([0, 0, 1, 2, 2]), np.array([50, 60, 40, 40, 30])
+    )
+    pool = [CandidatePairs(np.array([5]), np.array([0]), np.array([70]))]  # 5 could take 0
+    moves = CandidatePairs(
+        np.array([0, 1, 2, 3, 4]), np.array([3, 3, 3, 3, 3]), np.array([45, 70, 30, 35, 35])
+    )
+    return state, pool, moves
+
+
+def test_useful_moves_value_the_place_they_free(monkeypatch) -> None:
+    state, pool, moves = _moves_case()
+    unplaced = state.vacancy < 0
+    got = assignment._useful_moves(state, pool, moves, unplaced, state.remaining())
+    # m0 and m1 gain a placement (5 takes their place); m4 gains 5 points; m2 and m3,
+    # whose places no unplaced pool candidate could take, would only lose points.
+    assert [a.tolist() for a in (got.laborer, got.vacancy, got.score)] == [
+        [0, 1, 4], [3, 3, 3], [45, 70, 35]
+    ]  # fmt: skip
+    # Each open vacancy keeps its best MOVE_KEEP per opening: placement, then score.
+    monkeypatch.setattr(assignment, "MOVE_KEEP", 2)
+    got = assignment._useful_moves(state, pool, moves, unplaced, state.remaining())
+    assert got.laborer.tolist() == [0, 1]  # values 1,065 and 1,080 beat m4's 5
 
 
 def test_large_flows_keep_each_vacancys_best_pairs_per_place(monkeypatch) -> None:
