@@ -792,20 +792,53 @@ def _components(
     pool: list[CandidatePairs], n_lab: int, n_vac: int, hh: _Households, lab: LaborerArrays
 ) -> np.ndarray:
     """Connected component label of each laborer in the graph of candidate pairs plus
-    links between members of a household (their rules couple them)."""
-    heads = hh.members[hh.start[lab.household[hh.members].astype(np.int64)]]
+    links between members of a household (their rules couple them).
+
+    Only components of up to CPSAT_MAX_PAIRS pairs are solved, so all larger ones share
+    one label: a vacancy with more pool pairs than that is in a large component, and so
+    is everything connected to it (marked by passes over the pool until nothing new is
+    reached). Only the rest of the graph is labelled one component at a time. At Baise
+    scale everything is in one large component, and labelling all 15 million pairs took
+    3.5 s.
+    """
+    big_vac = np.zeros(n_vac, dtype=bool)
+    for p in pool:
+        big_vac |= np.bincount(p.vacancy, minlength=n_vac) > CPSAT_MAX_PAIRS
+    big_lab = np.zeros(n_lab, dtype=bool)
+    hid = lab.household[hh.members].astype(np.int64)
+    while True:
+        for p in pool:
+            big_lab[p.laborer[big_vac[p.vacancy]]] = True
+        if hh.n:
+            big_hh = np.zeros(hh.n, dtype=bool)
+            big_hh[hid[big_lab[hh.members]]] = True
+            big_lab[hh.members[big_hh[hid]]] = True
+        reached = big_vac.copy()
+        for p in pool:
+            reached[p.vacancy[big_lab[p.laborer]]] = True
+        if (reached == big_vac).all():
+            break
+        big_vac = reached
+    heads = hh.members[hh.start[hid]]
+    small_members = ~big_lab[hh.members]
+    parts = [(p.laborer[m], p.vacancy[m]) for p in pool if (m := ~big_lab[p.laborer]).any()]
     # int32 indices: the pool holds tens of millions of pairs at full scale.
     rows = np.concatenate(
-        [*(p.laborer.astype(np.int32) for p in pool), hh.members.astype(np.int32)]
+        [*(li.astype(np.int32) for li, _ in parts), hh.members[small_members].astype(np.int32)]
     )
     cols = np.concatenate(
-        [*(p.vacancy.astype(np.int32) + np.int32(n_lab) for p in pool), heads.astype(np.int32)]
+        [
+            *(vj.astype(np.int32) + np.int32(n_lab) for _, vj in parts),
+            heads[small_members].astype(np.int32),
+        ]
     )
     size = n_lab + n_vac
     graph = coo_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(size, size))
     del rows, cols
-    _, labels = connected_components(graph, directed=False)
-    return labels[:n_lab]
+    n_comp, labels = connected_components(graph, directed=False)
+    out = labels[:n_lab].astype(np.int64)
+    out[big_lab] = n_comp  # one label for every large component
+    return out
 
 
 def _solve_component_cpsat(

@@ -517,6 +517,34 @@ def test_useful_moves_value_the_place_they_free(monkeypatch) -> None:
     assert got.laborer.tolist() == [0, 1]  # values 1,065 and 1,080 beat m4's 5
 
 
+@pytest.mark.parametrize("limit", [0, 40, 400, 10**9])
+def test_components_label_small_ones_exactly_and_large_ones_together(monkeypatch, limit) -> None:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    monkeypatch.setattr(assignment, "CPSAT_MAX_PAIRS", limit)
+    inst = make_instance(400, 60, seed=6, household_share=0.3)
+    cand = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, Policy(), k=2)
+    pool = [cand]
+    hh = assignment._Households.build(inst.lab, inst.households)
+    got = assignment._components(pool, 400, 60, hh, inst.lab)
+    # Reference: every component of pairs + household links, labelled in full.
+    heads = hh.members[hh.start[inst.lab.household[hh.members].astype(np.int64)]]
+    rows = np.concatenate([cand.laborer, hh.members])
+    cols = np.concatenate([cand.vacancy + 400, heads])
+    graph = coo_matrix((np.ones(rows.shape[0]), (rows, cols)), shape=(460, 460))
+    ref = connected_components(graph, directed=False)[1][:400]
+    pairs = np.bincount(ref[cand.laborer], minlength=ref.max() + 1)
+    small = pairs[ref] <= limit
+    # Small components: the same partition. Large ones: one label, shared with no small.
+    for c in np.unique(ref[small]):
+        assert np.unique(got[ref == c]).shape[0] == 1
+        assert (got == got[ref == c][0]).sum() == (ref == c).sum()
+    assert np.unique(got[~small]).shape[0] <= 1
+    assert not np.isin(got[~small], got[small]).any()
+    assert (small.any() and (~small).any()) or limit in (0, 10**9)
+
+
 def test_large_flows_keep_each_vacancys_best_pairs_per_place(monkeypatch) -> None:
     monkeypatch.setattr(assignment, "FLOW_PRUNE_MIN", 0)
     monkeypatch.setattr(assignment, "FLOW_KEEP", 2)
