@@ -87,8 +87,9 @@ REFILL_MAX_PAIRS = 10_000_000
 REFILL_MAX_POOL = 500_000
 # Above it, `_move_refill`: MOVE_K moves per placed laborer, at most MOVE_PASSES passes.
 # At Baise scale passes 4 and 5 placed 2,100 more in the relaxation and 800 more in the
-# round, for 4 s.
-MOVE_K = 2
+# round, for 4 s; 4 moves instead of 2 placed 220 more, with a 0.07% higher total score,
+# in as much time (the flows get only the useful moves).
+MOVE_K = 4
 MOVE_PASSES = 5
 # Unplaced candidates kept per place a vacancy can offer in a one-move refill.
 MOVE_REPLACE = 4
