@@ -819,9 +819,10 @@ def _components(
     scale everything is in one large component, and labelling all 15 million pairs took
     3.5 s.
     """
-    big_vac = np.zeros(n_vac, dtype=bool)
+    count = np.zeros(n_vac, dtype=np.int64)
     for p in pool:
-        big_vac |= np.bincount(p.vacancy, minlength=n_vac) > CPSAT_MAX_PAIRS
+        count += np.bincount(p.vacancy, minlength=n_vac)
+    big_vac = count > CPSAT_MAX_PAIRS
     big_lab = np.zeros(n_lab, dtype=bool)
     hid = lab.household[hh.members].astype(np.int64)
     while True:

@@ -331,10 +331,15 @@ def test_top_laborers_per_vacancy_equals_brute_force() -> None:
     assert np.array_equal(got.score, sc[keep])
 
 
-@pytest.mark.parametrize("seed", [3, 11, 29])
-def test_top_laborers_per_vacancy_of_some_laborers_equals_brute_force(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "chunk"), [(3, None), (11, None), (29, 5)])
+def test_top_laborers_per_vacancy_of_some_laborers_equals_brute_force(
+    monkeypatch, seed: int, chunk: int | None
+) -> None:
     # Deep lists (up to all feasible laborers) over a subset of rows, on two threads:
-    # the threshold search must lower its threshold until each list is exact.
+    # the threshold search must lower its threshold until each list is exact, also when
+    # it scores the pairs a few at a time.
+    if chunk is not None:
+        monkeypatch.setattr(scoring, "_EVAL_PAIRS", chunk)
     inst = make_instance(1200, 60, seed=seed)
     policy = Policy()
     rng = np.random.default_rng(seed)
