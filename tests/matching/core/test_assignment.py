@@ -546,6 +546,33 @@ def test_components_label_small_ones_exactly_and_large_ones_together(monkeypatch
     assert (small.any() and (~small).any()) or limit in (0, 10**9)
 
 
+def test_one_move_refill_stops_after_a_pass_that_places_nobody(monkeypatch) -> None:
+    # Vacancies A, B, C with one place each; laborer 0 holds A (50 points), 1 holds B
+    # (50), C is open and nobody is unplaced. Pass 1 moves 0 to C (60): more score, no
+    # placement, so the refill stops there; a second pass would have moved 1 into the
+    # place A left (70).
+    options = {(0, 2): 60, (1, 0): 70}
+
+    def moves(*_args, k, laborers, vacancies, **_kw) -> CandidatePairs:
+        found = [
+            (li, vj, sc) for (li, vj), sc in options.items()
+            if li in set(laborers.tolist()) and vj in set(vacancies.tolist())
+        ]  # fmt: skip
+        cols = [np.array(c, dtype=np.int64) for c in zip(*found, strict=True)] or [
+            np.zeros(0, dtype=np.int64)
+        ] * 3
+        return CandidatePairs(*cols)
+
+    monkeypatch.setattr(scoring, "generate_candidates", moves)
+    state = assignment._State(2, np.array([1, 1, 1]))
+    state.place(np.array([0, 1]), np.array([0, 1]), np.array([50, 50]))
+    state, _, passes = assignment._move_refill(
+        state, [CandidatePairs.empty()], None, None, None, Policy(), 1, passes_max=5
+    )
+    assert passes == 1
+    assert (state.vacancy.tolist(), state.score.tolist()) == ([2, 1], [60, 50])
+
+
 def test_large_flows_keep_each_vacancys_best_pairs_per_place(monkeypatch) -> None:
     monkeypatch.setattr(assignment, "FLOW_PRUNE_MIN", 0)
     monkeypatch.setattr(assignment, "FLOW_KEEP", 2)
