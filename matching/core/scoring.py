@@ -1043,6 +1043,7 @@ class _BlockEvaluator:
         p_all: list[np.ndarray] = []
         c_all: list[np.ndarray] = []
         s_all: list[np.ndarray] = []
+        scored = np.zeros((w, 256), dtype=np.int64)  # feasible pairs found, by score
 
         def evaluate(gi: np.ndarray, ci: np.ndarray) -> None:
             """Score the rows of groups gi in columns ci; keep the feasible pairs.
@@ -1067,9 +1068,15 @@ class _BlockEvaluator:
             key = static[gg, cc] + st_all[arow[pos], c0 + cc]
             birth = self.birth[pos]
             ok = (key >= 0) & (birth > lo[cc]) & (birth <= hi[cc])
+            score = (key[ok] >> _SHIFT) + g_const[gg[ok]]
             p_all.append(pos[ok])
             c_all.append(cc[ok])
-            s_all.append((key[ok] >> _SHIFT) + g_const[gg[ok]])
+            s_all.append(score)
+            np.add(
+                scored,
+                np.bincount(cc[ok] * 256 + score, minlength=w * 256).reshape(w, 256),
+                out=scored,
+            )
 
         def at_least_of(live: np.ndarray) -> np.ndarray:
             """[c, v]: rows of `live` groups whose bound in column c is at least v."""
@@ -1090,9 +1097,9 @@ class _BlockEvaluator:
             threshold = np.where(done, above, threshold)
             evaluate(*np.nonzero((bound >= threshold[None, :]) & (bound < above[None, :])))
             above = threshold
-            c_cat = np.concatenate(c_all) if c_all else np.zeros(0, np.int64)
-            s_cat = np.concatenate(s_all) if s_all else np.zeros(0, np.int64)
-            count = np.bincount(c_cat[s_cat >= threshold[c_cat]], minlength=w)
+            # Pairs found so far that score at least the threshold, per column.
+            at_or_over = np.cumsum(scored[:, ::-1], axis=1)[:, ::-1]
+            count = at_or_over[np.arange(w), np.minimum(threshold, 255)]
             done |= (count >= need) | (threshold <= 0)
             target = 4 * target
         if not p_all:
