@@ -949,12 +949,8 @@ def _successors(state: _State, pool: list[CandidatePairs], singles: np.ndarray) 
     """Per vacancy with openings left, the best score of an unplaced single with a pool
     pair there (-1: none, and for full vacancies, whose value no free opening reads):
     what an opening there is worth if no household takes it."""
-    best = np.full(state.cap.shape[0], -1, dtype=np.int64)
-    free = singles & (state.vacancy < 0)
-    has_room = state.remaining() > 0
-    for p in pool:
-        sel = free[p.laborer] & has_room[p.vacancy]
-        np.maximum.at(best, p.vacancy[sel], p.score[sel].astype(np.int64))
+    best = _taker_scores(pool, singles & (state.vacancy < 0), state.cap.shape[0])
+    best[state.remaining() <= 0] = -1
     return best
 
 
