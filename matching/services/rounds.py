@@ -78,7 +78,6 @@ def write_proposals(
         for values in zip(scores.tolist(), *(parts[n].tolist() for n in PART_NAMES), strict=True)
     ]
     columns = [
-        "id",
         "laborer_id",
         "vacancy_id",
         "run_id",
@@ -103,7 +102,7 @@ def write_proposals(
                     strict=True,
                 )
             ]  # fmt: skip
-            written = writer.write_text(Match, columns[1:], lines)
+            written = writer.write_text(Match, columns, lines)
         else:
             ids = writer.reserve_ids(Match, len(rows_idx)).tolist()
             rows = (
@@ -113,7 +112,7 @@ def write_proposals(
                     explanations, strict=True,
                 )
             )  # fmt: skip
-            written = writer.write(Match, columns, rows)
+            written = writer.write(Match, ["id", *columns], rows)
         writer.finish([Match])
     return written
 
