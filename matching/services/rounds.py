@@ -21,7 +21,7 @@ from django.utils import timezone
 from jobmatch.bulk import CopyWriter, writer_for_connection
 from matching.core.assignment import solve_round
 from matching.core.types import PART_NAMES, LaborerArrays, RoundResult, VacancyArrays
-from matching.models import Match, MatchingRun, MatchStatus
+from matching.models import Match, MatchEvent, MatchingRun, MatchStatus
 from matching.services import fanout
 from matching.services.jobs import job_claim, job_done, job_fail, job_progress
 from matching.services.loading import (
@@ -61,6 +61,22 @@ def proposals_in_scope(run: MatchingRun) -> Q:
     return scope
 
 
+def delete_proposals(run: MatchingRun) -> int:
+    """Delete the proposals `run` replaces (and their status events, if any), in SQL.
+
+    Not `QuerySet.delete()`: with the events' CASCADE and the seats' PROTECT to honour,
+    Django's collector loads every match as a model instance first, and replacing a
+    Baise-scale round's 500,000 proposals took 35 s that way against 0.7 s here (plus
+    the foreign-key checks at commit, 6 s either way). The collector's two rules still
+    hold: events go with their match, and a match with a seat cannot go (a seat holds
+    an accepted match, never a proposal; the database's foreign key would refuse it
+    at commit). Returns the number of proposals deleted.
+    """
+    scope = Match.objects.filter(proposals_in_scope(run))
+    MatchEvent.objects.filter(match__in=scope)._raw_delete(MatchEvent.objects.db)
+    return int(scope._raw_delete(scope.db))
+
+
 def write_proposals(
     run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: RoundResult
 ) -> int:
@@ -88,7 +104,7 @@ def write_proposals(
         "updated_at",
     ]
     with transaction.atomic():
-        Match.objects.filter(proposals_in_scope(run)).delete()
+        delete_proposals(run)
         writer = writer_for_connection()
         if isinstance(writer, CopyWriter):
             # Ids from the table's identity as COPY inserts: reserving 500,000 of them

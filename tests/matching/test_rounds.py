@@ -190,6 +190,34 @@ def test_round_limited_to_counties_keeps_other_proposals(coordinator) -> None:
     }
 
 
+def test_a_round_deletes_the_proposals_it_replaces_with_their_events(coordinator) -> None:
+    from matching.models import MatchEvent
+
+    laborers, vacancies = pool(n_laborers=2, openings=4)
+    elsewhere = LaborerFactory(county_id="451002", township_id="451002001")
+    replaced = MatchFactory(laborer=laborers[0], vacancy=vacancies[0], status="proposed")
+    theirs = MatchFactory(laborer=elsewhere, vacancy=vacancies[0], status="proposed")
+    offered = MatchFactory(laborer=laborers[1], vacancy=vacancies[1], status="offered")
+    for match in (replaced, theirs, offered):
+        MatchEvent.objects.create(match=match, to_status=match.status, note="test")
+    run = run_create(actor=coordinator, counties=["451081"], occupations=[])
+    round_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "done", run.error
+    assert not Match.objects.filter(pk=replaced.pk).exists()
+    # The other county's proposal and the offer stay, with their events.
+    assert sorted(MatchEvent.objects.values_list("match_id", flat=True)) == sorted(
+        [theirs.pk, offered.pk]
+    )
+    assert sorted(Match.objects.exclude(run=run).values_list("pk", "status")) == sorted(
+        [(theirs.pk, "proposed"), (offered.pk, "offered")]
+    )
+    # The laborer holding an offer is not in the round: only the other one is proposed.
+    assert list(Match.objects.filter(run=run).values_list("laborer_id", flat=True)) == [
+        laborers[0].pk
+    ]
+
+
 def test_run_input_is_validated(client_for, coordinator) -> None:
     response = client_for(coordinator).post(
         "/api/v1/matching/runs/", {"counties": ["999999"], "occupations": ["pilot"]}, format="json"

@@ -8,6 +8,7 @@ scores, solve, households, write), printing each stage's seconds and the peak me
 `--greedy` also computes a first-come greedy baseline on the same pool (laborers in id
 order take their best vacancy still open) and the ratio of the totals; `--flow-only`
 re-solves the round's candidate graph with OR-Tools alone, to compare with the solve stage.
+It also times what the next round adds: deleting these proposals (rolled back).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, transaction
 
 from employers.models import Vacancy
 from matching.core import assignment, scoring
 from matching.models import MatchingRun
 from matching.services.loading import load_laborers, load_vacancies, vocabulary_arrays
 from matching.services.policy import policy_core, policy_current
-from matching.services.rounds import round_execute
+from matching.services.rounds import delete_proposals, round_execute
 from matching.services.suggestions import laborer_suggestions_compute, vacancy_candidates_compute
 from seeds.bench import emit, machine, peak_memory_mib
 from workers.models import Laborer
@@ -75,10 +77,32 @@ class Command(BaseCommand):
             },
             "peak_memory_mib_after_round": peak_memory_mib(),
         }
+        if run.status == "done":
+            result["round"]["next_round_deleting_these_proposals_seconds"] = self._replacing(run)
         result["interactive"] = self._interactive()
         if options["greedy"] and run.status == "done":
             result["baseline"] = self._baseline(run, policy)
         emit(result, options["json_out"])
+
+    @staticmethod
+    def _replacing(run: MatchingRun) -> float:
+        """What the next round adds to its write: deleting this round's proposals, with
+        the foreign-key checks that otherwise run at its commit (rolled back here)."""
+
+        class _RolledBack(Exception):
+            pass
+
+        t = time.perf_counter()
+        try:
+            with transaction.atomic():
+                delete_proposals(run)
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                seconds = time.perf_counter() - t
+                raise _RolledBack
+        except _RolledBack:
+            pass
+        return round(seconds, 2)
 
     def _interactive(self) -> dict[str, Any]:
         """What the save hooks' tasks take: one laborer's suggestions against every open
