@@ -115,11 +115,22 @@ def _occupation_fraction_block(
     Loops over the few skills that fit occupation `o` instead of all O columns.
     """
     n = skill_years.shape[0] if rows is None else rows.shape[0]
+    skills = np.flatnonzero(fit[:, o] > 0)
+    cols = [skill_years[:, s] if rows is None else skill_years[rows, s] for s in skills]
+    # Most laborers have no skill that fits a given occupation: the float work is done
+    # only for those who have one (a stranding pass calls this for a million laborers
+    # and each of some twenty occupations).
+    some = np.zeros(n, dtype=bool)
+    for col in cols:
+        some |= col >= 0
+    at = np.flatnonzero(some)
+    best = np.full(at.shape[0], -1.0)
+    for s, col in zip(skills.tolist(), cols, strict=True):
+        c = col[at]
+        term = np.where(c >= 0, fit[s, o] * credit[np.maximum(c, 0)], -1.0)
+        np.maximum(best, term, out=best)
     frac = np.full(n, -1.0)
-    for s in np.flatnonzero(fit[:, o] > 0):
-        col = skill_years[:, s] if rows is None else skill_years[rows, s]
-        term = np.where(col >= 0, fit[s, o] * credit[np.maximum(col, 0)], -1.0)
-        np.maximum(frac, term, out=frac)
+    frac[at] = best
     return frac
 
 
@@ -689,6 +700,44 @@ _BIRTH_CLIP = 1 << 29
 _MAX_WAGE_ROWS = 1024
 
 
+def _classes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(x, return_inverse=True)` for integers, through a table over x's range
+    when that range is small (no sort): minimum wages, preference masks and their
+    classes on a block's rows, set up again in every stranding pass."""
+    if x.shape[0] == 0:
+        return np.unique(x, return_inverse=True)
+    lo, hi = int(x.min()), int(x.max())
+    if hi - lo > max(1 << 16, 4 * x.shape[0]):
+        return np.unique(x, return_inverse=True)
+    off = (x - x.dtype.type(lo)).astype(np.intp)
+    present = np.zeros(hi - lo + 1, dtype=bool)
+    present[off] = True
+    rank = np.cumsum(present, dtype=np.intp) - 1
+    return (np.flatnonzero(present) + lo).astype(x.dtype), rank[off]
+
+
+def _order_by(*keys: np.ndarray) -> np.ndarray:
+    """Positions sorted by `keys` (first key most significant), like np.lexsort with the
+    keys reversed. Non-negative keys, the last one distinct, are packed into one int64
+    when their ranges fit: one argsort instead of a four-key lexsort was 5 times faster
+    on the rows of a block (a third of the evaluator's set-up in a stranding pass)."""
+    span = 1
+    lows = [int(k.min()) if k.shape[0] else 0 for k in keys]
+    widths = [
+        int(k.max()) - low + 1 if k.shape[0] else 1 for k, low in zip(keys, lows, strict=True)
+    ]
+    for w in widths:
+        span *= w
+    if span >= 1 << 63:
+        return np.lexsort(keys[::-1])
+    packed = np.zeros(keys[0].shape[0], dtype=np.int64)
+    for k, low, w in zip(keys, lows, widths, strict=True):
+        packed *= w
+        packed += k.astype(np.int64) - low
+    # The last key is distinct, so the packed keys are: any sort gives the one order.
+    return np.argsort(packed)
+
+
 class _BlockEvaluator:
     """Scores the eligible laborers of one block (occupation) against its vacancies.
 
@@ -728,23 +777,23 @@ class _BlockEvaluator:
         self.hi = np.clip(block.hi, -_BIRTH_CLIP, _BIRTH_CLIP).astype(np.int32)
 
         # Classes: distinct minimum wages and destination-point patterns.
-        self.m_vals, m_cls = np.unique(lab.min_wage[rows], return_inverse=True)
+        self.m_vals, m_cls = _classes(lab.min_wage[rows])
         dest_u, dest_local = np.unique(block.dest, return_inverse=True)
         self.dest_local = dest_local.astype(np.intp)
         cover = vocab.cover_masks()
-        pref_u, pref_cls = np.unique(lab.preferred[rows], return_inverse=True)
+        pref_u, pref_cls = _classes(lab.preferred[rows])
         pats = _destination_points(pref_u[:, None], cover[dest_u][None, :], policy)
         self.pat_vals, pat_of_pref = np.unique(pats, axis=0, return_inverse=True)
         self.pat_vals = self.pat_vals.astype(np.int32) << _SHIFT
         pat_cls = pat_of_pref.reshape(-1)[pref_cls]
         q_key = pat_cls.astype(np.int64) * max(1, self.m_vals.shape[0]) + m_cls
-        q_vals, q_cls = np.unique(q_key, return_inverse=True)
+        q_vals, q_cls = _classes(q_key)
         self.q_m = (q_vals % max(1, self.m_vals.shape[0])).astype(np.intp)
         self.q_pat = (q_vals // max(1, self.m_vals.shape[0])).astype(np.intp)
 
         county = lab.county[rows].astype(np.int64)
         avail = lab.available_day[rows].astype(np.int64)
-        order = np.lexsort((rows, avail, q_cls, county))
+        order = _order_by(county, q_cls, avail, rows)
         self.rows = rows[order]
         self.q = q_cls[order].astype(np.intp)
         self.m_cls = m_cls[order].astype(np.intp)
@@ -832,7 +881,7 @@ class _BlockEvaluator:
         return out
 
     def top_per_row(
-        self, k: int, depth: int = 192, chunk_rows: int = 4096, first: int = 24
+        self, k: int, depth: int = 192, chunk_rows: int = 16384, first: int = 24
     ) -> tuple[np.ndarray, np.ndarray]:
         """(laborer rows int64[n], keys int64[n, k]) of the best k vacancies per row.
 
@@ -844,6 +893,10 @@ class _BlockEvaluator:
         column. Rows still open after `depth` columns (few: e.g. people whose age rules
         out most vacancies) are evaluated in full. Most rows stop after a few dozen of
         the ~1,000 columns. Keys pack the total score and the vacancy index; -1 = none.
+
+        Rows are walked `chunk_rows` at a time: 16,384 instead of 4,096 made the
+        candidates of a Baise-scale round 0.8 s (7%) faster on two threads, as fewer
+        numpy calls leave the threads less time holding the GIL between them.
         """
         out = np.full((self.n, k), -1, dtype=np.int64)
         b = self.block.cols.shape[0]

@@ -371,3 +371,44 @@ def test_reasons_count_in_words_and_name_what_they_are_given() -> None:
     assert reasons["destination"] == "深圳市; no preference given"
     assert reasons["start"].startswith("can start 2026-03-11 (1 travel day); vacancy starts")
     assert reasons["start"].endswith(", 1 day later")
+
+
+def test_generate_candidates_in_small_row_chunks_equals_brute_force(monkeypatch) -> None:
+    # A block's rows are walked 16,384 at a time: small chunks cover the chunk edges here.
+    walk = scoring._BlockEvaluator.top_per_row
+    monkeypatch.setattr(
+        scoring._BlockEvaluator, "top_per_row", lambda self, k: walk(self, k, chunk_rows=37)
+    )
+    inst = make_instance(900, 120, seed=4)
+    policy = Policy()
+    got = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, policy, k=5, workers=2)
+    want = brute_top_k(inst.lab, inst.vac, inst.vocab, policy, 5)
+    assert np.array_equal(got.laborer, want.laborer)
+    assert np.array_equal(got.vacancy, want.vacancy)
+    assert np.array_equal(got.score, want.score)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.int64, np.uint64])
+@pytest.mark.parametrize("spread", [1, 50, 1 << 20, 1 << 40])
+def test_classes_are_those_of_numpy_unique(dtype: type, spread: int) -> None:
+    # Small ranges go through a table, large ones through np.unique: the same either way.
+    rng = np.random.default_rng(spread)
+    for n in (0, 1, 2_000):
+        x = rng.integers(0, min(spread, np.iinfo(dtype).max), n).astype(dtype)
+        if np.issubdtype(dtype, np.signedinteger) and spread < 1 << 15:
+            x = (x - spread // 2).astype(dtype)
+        values, inverse = scoring._classes(x)
+        want_values, want_inverse = np.unique(x, return_inverse=True)
+        assert values.dtype == want_values.dtype
+        assert np.array_equal(values, want_values)
+        assert np.array_equal(inverse, want_inverse.reshape(-1))
+
+
+def test_order_by_is_numpy_lexsort() -> None:
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 5_000):
+        keys = [rng.integers(-3, 5, n), rng.integers(0, 1 << 20, n), rng.permutation(n)]
+        assert np.array_equal(scoring._order_by(*keys), np.lexsort(keys[::-1]))
+    # Ranges too wide to pack into one int64 fall back to np.lexsort.
+    wide = [rng.integers(0, 1 << 40, 100), rng.integers(0, 1 << 40, 100), rng.permutation(100)]
+    assert np.array_equal(scoring._order_by(*wide), np.lexsort(wide[::-1]))
