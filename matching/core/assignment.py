@@ -541,12 +541,32 @@ def _augmenting_pairs(
 def _best_within(
     lab_i: np.ndarray, vac_i: np.ndarray, sc_i: np.ndarray, need: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The best need[j] pairs of each vacancy j (score desc, then laborer index)."""
-    key = (vac_i.astype(np.int64) << 40) | ((100 - sc_i.astype(np.int64)) << 32) | lab_i
-    order = np.argsort(key)
-    v = vac_i[order]
-    first = np.searchsorted(v, v, side="left")
-    keep = order[(np.arange(order.shape[0]) - first) < need[v]]
+    """The best need[j] pairs of each vacancy j (score desc, then laborer index), in that
+    order (vacancy, score desc, laborer).
+
+    Scores are whole points from 0 to 100, so a histogram per vacancy finds the score
+    level where its need is reached: pairs above it are kept, and only the pairs at that
+    level are sorted, to keep the lowest laborer indices. Sorting all 12M pairs of the
+    first flow at Baise scale took 2.3 s.
+    """
+    n_vac = need.shape[0]
+    need = need.astype(np.int64)
+    level = 100 - sc_i.astype(np.int64)  # 0 = best
+    hist = np.bincount(vac_i.astype(np.int64) * 101 + level, minlength=n_vac * 101)
+    above = np.cumsum(hist.reshape(n_vac, 101), axis=1)  # pairs at level <= column
+    # Per vacancy, the first level where `need` is reached (101: never, keep them all).
+    cut = (above < need[:, None]).sum(axis=1)
+    before = np.where(cut > 0, above[np.arange(n_vac), np.maximum(cut - 1, 0)], 0)
+    pair_cut = cut[vac_i]
+    keep = np.flatnonzero(level < pair_cut)
+    tie = np.flatnonzero(level == pair_cut)
+    if tie.shape[0]:
+        order = tie[np.lexsort((lab_i[tie], vac_i[tie]))]
+        v = vac_i[order]
+        first = np.searchsorted(v, v, side="left")
+        keep = np.concatenate([keep, order[(np.arange(v.shape[0]) - first) < (need - before)[v]]])
+    key = (vac_i[keep].astype(np.int64) << 40) | (level[keep] << 32) | lab_i[keep]
+    keep = keep[np.argsort(key)]
     return lab_i[keep], vac_i[keep], sc_i[keep]
 
 

@@ -603,3 +603,25 @@ def test_pruned_flows_keep_every_rule_and_strand_nobody(monkeypatch) -> None:
     check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
     assert res.stranding_pairs_added > exact.stranding_pairs_added
     assert (exact.assigned, res.assigned) == (1864, 1864)
+
+
+def test_best_within_keeps_each_vacancys_best_pairs_like_a_full_sort() -> None:
+    # The histogram cut sorts only the pairs at each vacancy's cut level: the result is
+    # the full sort's (vacancy, score desc, laborer) prefix of need[j] pairs per vacancy.
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        n_vac, n = int(rng.integers(1, 30)), int(rng.integers(0, 400))
+        vac = rng.integers(0, n_vac, n).astype(np.int64)
+        lab = rng.permutation(3 * n)[:n].astype(np.int64)
+        # Few distinct scores make many ties at the cut.
+        score = rng.integers(0, 101, n) if rng.random() < 0.5 else rng.integers(60, 63, n)
+        score = score.astype(np.int16)
+        need = rng.integers(0, 20, n_vac)
+        key = (vac << 40) | ((100 - score.astype(np.int64)) << 32) | lab
+        order = np.argsort(key)
+        first = np.searchsorted(vac[order], vac[order], side="left")
+        want = order[(np.arange(n) - first) < need[vac[order]]]
+        got = assignment._best_within(lab, vac, score, need)
+        assert np.array_equal(got[0], lab[want])
+        assert np.array_equal(got[1], vac[want])
+        assert np.array_equal(got[2], score[want])
