@@ -402,6 +402,12 @@ def test_classes_are_those_of_numpy_unique(dtype: type, spread: int) -> None:
         assert values.dtype == want_values.dtype
         assert np.array_equal(values, want_values)
         assert np.array_equal(inverse, want_inverse.reshape(-1))
+    # A small range whose offsets overflow the type itself (x - min > int16's maximum).
+    if dtype is np.int16:
+        x = np.array([-30_000, 30_000, -30_000, 0], dtype=np.int16)
+        values, inverse = scoring._classes(x)
+        assert values.tolist() == [-30_000, 0, 30_000]
+        assert inverse.tolist() == [0, 2, 0, 1]
 
 
 def test_order_by_is_numpy_lexsort() -> None:
