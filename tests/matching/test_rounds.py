@@ -397,6 +397,45 @@ def test_laborers_load_the_same_packed_as_fetched(monkeypatch) -> None:
     assert households.keep_together.tolist() == [KEEP_SAME_CITY, KEEP_SAME_EMPLOYER]
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_laborers_load_on_separate_connections_outside_a_transaction(monkeypatch) -> None:
+    # A round's task is in no transaction: the laborers, their skills and their
+    # destinations are read on two connections at once, with the same arrays as the
+    # plain reads.
+    import dataclasses
+    import threading
+
+    import numpy as np
+    from django.db import connection
+
+    from matching.services import loading
+    from tests.factories import HouseholdFactory
+    from workers.models import Household
+
+    a = LaborerFactory(skills=[("welder", 4), ("electronics_operator", 1)])
+    a.preferred_destinations.set(["440300"])
+    LaborerFactory(household=HouseholdFactory(keep_together=Household.KeepTogether.SAME_CITY))
+    LaborerFactory(household=HouseholdFactory(), skills=[])
+    _, axes = loading.vocabulary_arrays()
+    threads: set[int] = set()
+    packed_columns = loading._packed_columns
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.add(threading.get_ident())
+        return packed_columns(*args, **kwargs)
+
+    monkeypatch.setattr(loading, "_packed_columns", spy)
+    assert not connection.in_atomic_block
+    apart, households = loading.load_laborers(axes)
+    assert len(threads) == 2
+    monkeypatch.setattr(loading, "_laborer_columns_packed", loading._laborer_columns_fetch)
+    fetched, households_fetched = loading.load_laborers(axes)
+    assert len(apart) == 3
+    for f in dataclasses.fields(apart):
+        assert np.array_equal(getattr(apart, f.name), getattr(fetched, f.name)), f.name
+    assert households.keep_together.tolist() == households_fetched.keep_together.tolist()
+
+
 def test_loading_nobody_by_id_and_rows_of_laborers_who_left() -> None:
     import dataclasses
 
