@@ -573,6 +573,31 @@ def test_one_move_refill_stops_after_a_pass_that_places_nobody(monkeypatch) -> N
     assert (state.vacancy.tolist(), state.score.tolist()) == ([2, 1], [60, 50])
 
 
+@pytest.mark.parametrize(("all_passes", "movers"), [(1, [0, 1, 2]), (0, [1, 2])])
+def test_later_refill_passes_move_only_laborers_a_taker_could_replace_and_members(
+    monkeypatch, all_passes: int, movers: list[int]
+) -> None:
+    # Four vacancies, one place each, the last open. Laborer 0 (single) holds vacancy 0,
+    # which nobody unplaced could take; laborer 1 (single) holds vacancy 1, which the
+    # unplaced laborer 3 could take; laborer 2, a household member, holds vacancy 2.
+    from types import SimpleNamespace
+
+    asked: list[list[int]] = []
+
+    def moves(*_args, laborers, **_kw) -> CandidatePairs:
+        asked.append(laborers.tolist())
+        return CandidatePairs.empty()
+
+    monkeypatch.setattr(scoring, "generate_candidates", moves)
+    monkeypatch.setattr(assignment, "MOVE_ALL_PASSES", all_passes)
+    state = assignment._State(4, np.array([1, 1, 1, 1]))
+    state.place(np.array([0, 1, 2]), np.array([0, 1, 2]), np.array([50, 50, 50]))
+    pool = [CandidatePairs(np.array([3]), np.array([1]), np.array([40]))]
+    lab = SimpleNamespace(household=np.array([-1, -1, 0, -1], dtype=np.int32))
+    assignment._move_refill(state, pool, lab, None, None, Policy(), 1)
+    assert asked == [movers]
+
+
 def test_large_flows_keep_each_vacancys_best_pairs_per_place(monkeypatch) -> None:
     monkeypatch.setattr(assignment, "FLOW_PRUNE_MIN", 0)
     monkeypatch.setattr(assignment, "FLOW_KEEP", 2)
