@@ -86,13 +86,14 @@ def write_proposals(
     scores = result.score[rows_idx]
     parts = {name: result.parts[name][rows_idx] for name in PART_NAMES}
     now = timezone.now()
-    # The explanation as json.dumps(..., separators=(",", ":")) writes it, formatted for
-    # all rows at once: only integers go in, so nothing needs escaping for JSON or COPY.
+    # The explanation as json.dumps(..., separators=(",", ":")) writes it, formatted from
+    # the columns: only integers go in, so nothing needs escaping for JSON or COPY. Made
+    # as the writer asks for rows (COPY stores each chunk while the next is formatted).
     template = '{"score":%d,"parts":{' + ",".join(f'"{n}":%d' for n in PART_NAMES) + "}}"
-    explanations = [
+    explanations = (
         template % values
         for values in zip(scores.tolist(), *(parts[n].tolist() for n in PART_NAMES), strict=True)
-    ]
+    )
     columns = [
         "laborer_id",
         "vacancy_id",
@@ -111,13 +112,13 @@ def write_proposals(
             # first (one nextval() each, fetched to Python) took 1.4 s.
             stamp = now.isoformat()
             fixed = f"{run.pk}\t%d\t%s\t{MatchStatus.PROPOSED.value}\t{stamp}\t{stamp}\n"
-            lines = [
+            lines = (
                 f"{li}\t{vj}\t" + fixed % (sc, ex)
                 for li, vj, sc, ex in zip(
                     laborer_ids.tolist(), vacancy_ids.tolist(), scores.tolist(), explanations,
                     strict=True,
                 )
-            ]  # fmt: skip
+            )  # fmt: skip
             written = writer.write_text(Match, columns, lines)
         else:
             ids = writer.reserve_ids(Match, len(rows_idx)).tolist()

@@ -295,6 +295,7 @@ def test_proposals_are_written_with_their_explanations(copy: bool, monkeypatch) 
 
     if not copy:
         monkeypatch.setattr(rounds, "writer_for_connection", bulk.InsertWriter)
+    monkeypatch.setattr(bulk, "COPY_CHUNK", 1)  # COPY's rows go one chunk at a time
     laborers = [LaborerFactory() for _ in range(3)]
     vacancies = [VacancyFactory(openings=2) for _ in range(2)]
     run = MatchingRun.objects.create(policy_id=_policy().pk)
