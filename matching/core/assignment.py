@@ -1085,30 +1085,29 @@ def _repair_households(
     return placed_households, np.asarray(displaced, dtype=np.int64)
 
 
-class _Holders:
+class _Holders(dict[int, list[tuple[int, int]]]):
     """Vacancy -> its single holders as [(score, laborer)], weakest first (score asc, then
-    laborer index desc), each list made when first asked for: the household repair
+    laborer index desc), each list made when first looked up: the household repair
     looks at a few thousand vacancies, and making the lists of all 470,000 placed
-    singles up front took 0.5 s at Baise scale."""
+    singles up front took 0.5 s at Baise scale. A dict, so that the repair's hundreds of
+    thousands of lookups of lists already made cost a plain dict lookup."""
 
     def __init__(self, laborers: np.ndarray, vacancies: np.ndarray, scores: np.ndarray) -> None:
+        super().__init__()
         order = scoring._order_by(vacancies, scores, -laborers)
         self._lab = laborers[order]
         self._sc = scores[order]
         self._vac = vacancies[order]
-        self._lists: dict[int, list[tuple[int, int]]] = {}
 
-    def of(self, vj: int) -> list[tuple[int, int]]:
-        found = self._lists.get(vj)
-        if found is None:
-            a, b = np.searchsorted(self._vac, [vj, vj + 1])
-            found = list(zip(self._sc[a:b].tolist(), self._lab[a:b].tolist(), strict=True))
-            self._lists[vj] = found
+    def __missing__(self, vj: int) -> list[tuple[int, int]]:
+        a, b = np.searchsorted(self._vac, [vj, vj + 1])
+        found = list(zip(self._sc[a:b].tolist(), self._lab[a:b].tolist(), strict=True))
+        self[vj] = found
         return found
 
     def drop(self, vj: int, li: int) -> None:
         """Laborer `li` no longer holds vacancy `vj` (displaced)."""
-        self._lists[vj] = [t for t in self.of(vj) if t[1] != li]
+        self[vj] = [t for t in self[vj] if t[1] != li]
 
 
 def _plan_option(
@@ -1166,7 +1165,7 @@ def _plan_option(
                         gained += 1
                 # Without that, to a single about as good as the weakest one holding
                 # this vacancy; none there: a placement gained.
-                elif pool := holders.of(vj):
+                elif pool := holders[vj]:
                     lost += pool[0][0]
                 else:
                     gained += 1
@@ -1174,7 +1173,7 @@ def _plan_option(
         if choice is None and displace:
             for r in range(i, j):  # best candidate with a single laborer to displace
                 vj = p_vac[r]
-                pool = holders.of(vj)
+                pool = holders[vj]
                 k = used_holders.get(vj, 0)
                 if k < len(pool):
                     used_holders[vj] = k + 1

@@ -1218,16 +1218,20 @@ def _default_workers() -> int:
 
 def _keys_to_pairs(rows: np.ndarray, keys: np.ndarray) -> CandidatePairs:
     """Packed per-row keys -> CandidatePairs sorted by laborer, score desc, vacancy."""
-    order = np.argsort(rows, kind="stable")
-    rows, keys = rows[order], keys[order]
-    keys = -np.sort(-keys, axis=1)  # descending: best score, then lowest vacancy index
+    if rows.shape[0] > 1 and not (rows[1:] > rows[:-1]).all():  # callers mostly sort
+        order = np.argsort(rows, kind="stable")
+        rows, keys = rows[order], keys[order]
+    keys = np.sort(keys, axis=1)[:, ::-1]  # descending: best score, then lowest vacancy
     valid = keys >= 0
     lab_i = np.broadcast_to(rows[:, None], keys.shape)[valid]
     flat = keys[valid]
+    vacancy = flat & _VAC64_MASK
+    np.subtract(_VAC64_MASK, vacancy, out=vacancy)
+    flat >>= _KEY64_SHIFT
     return CandidatePairs(
         laborer=lab_i.astype(np.int32),
-        vacancy=(_VAC64_MASK - (flat & _VAC64_MASK)).astype(np.int32),
-        score=(flat >> _KEY64_SHIFT).astype(np.int16),
+        vacancy=vacancy.astype(np.int32),
+        score=flat.astype(np.int16),
     )
 
 
