@@ -558,6 +558,8 @@ def _best_within(
     level are sorted, to keep the lowest laborer indices. Sorting all 12M pairs of the
     first flow at Baise scale took 2.3 s.
     """
+    if sc_i.shape[0] and (int(sc_i.min()) < 0 or int(sc_i.max()) > 100):
+        raise ValueError("scores must be whole points from 0 to 100")
     n_vac = need.shape[0]
     need = need.astype(np.int64)
     level = 100 - sc_i.astype(np.int64)  # 0 = best

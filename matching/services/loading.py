@@ -274,30 +274,30 @@ T = TypeVar("T")
 
 def _run_apart(jobs: Sequence[Callable[[], T]]) -> list[T]:
     """Results of independent read-only queries: the first on this connection, the others
-    one after the other on a second connection in a thread, when the caller is outside a
+    one after the other on a second connection in a thread, when the caller is in no
     transaction (PostgreSQL works on the two in separate processes, on both cores); else
     all in turn on this connection.
 
     The laborers' three queries (1.36M laborers, 1.9M skills, 750,000 preferred
     destinations at Baise scale) took 4.3 s one after the other and take 2.2 s so. They
     were already separate statements, each with its own snapshot, so reading them apart
-    changes nothing a reader could see. Inside a transaction (tests, an `atomic` caller)
-    another connection would not see its writes. Three connections at once were slower
-    than two on two cores.
+    changes nothing a reader could see. In a transaction (tests, an `atomic` caller, or
+    autocommit turned off) another connection would not see its writes, and could wait
+    for its locks. Three connections at once were slower than two on two cores.
     """
-    if connection.in_atomic_block or len(jobs) < 2:
+    if connection.in_atomic_block or not connection.get_autocommit() or len(jobs) < 2:
         return [job() for job in jobs]
 
-    def on_own_connection(job: Callable[[], T]) -> T:
+    def on_second_connection() -> list[T]:
         try:
-            return job()
+            return [job() for job in jobs[1:]]
         finally:
-            connections.close_all()  # this thread's connections only
+            connections.close_all()  # this thread's connection only
 
-    with ThreadPoolExecutor(max_workers=1) as threads:
-        rest = [threads.submit(on_own_connection, job) for job in jobs[1:]]
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        rest = thread.submit(on_second_connection)
         first = jobs[0]()
-        return [first, *(future.result() for future in rest)]
+        return [first, *rest.result()]
 
 
 def _laborer_columns_packed(pool: str, params: list[Any], axes: Axes) -> dict[str, np.ndarray]:

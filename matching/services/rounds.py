@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -73,8 +73,8 @@ def delete_proposals(run: MatchingRun) -> int:
     at commit). Returns the number of proposals deleted.
     """
     scope = Match.objects.filter(proposals_in_scope(run))
-    MatchEvent.objects.filter(match__in=scope)._raw_delete(MatchEvent.objects.db)
-    return int(scope._raw_delete(scope.db))
+    MatchEvent.objects.filter(match__in=scope)._raw_delete(router.db_for_write(MatchEvent))
+    return int(scope._raw_delete(router.db_for_write(Match)))
 
 
 def write_proposals(

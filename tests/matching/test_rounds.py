@@ -425,16 +425,45 @@ def test_laborers_load_on_separate_connections_outside_a_transaction(monkeypatch
         threads.add(threading.get_ident())
         return packed_columns(*args, **kwargs)
 
+    def backends() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            )
+            return int(cursor.fetchone()[0])
+
     monkeypatch.setattr(loading, "_packed_columns", spy)
     assert not connection.in_atomic_block
+    before = backends()
     apart, households = loading.load_laborers(axes)
     assert len(threads) == 2
+    assert backends() == before  # the second connection is closed again
     monkeypatch.setattr(loading, "_laborer_columns_packed", loading._laborer_columns_fetch)
     fetched, households_fetched = loading.load_laborers(axes)
     assert len(apart) == 3
     for f in dataclasses.fields(apart):
         assert np.array_equal(getattr(apart, f.name), getattr(fetched, f.name)), f.name
     assert households.keep_together.tolist() == households_fetched.keep_together.tolist()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_laborers_load_in_turn_with_autocommit_off() -> None:
+    # An open transaction outside `atomic`: a second connection would not see its rows,
+    # so the reads stay on this connection.
+    from django.db import transaction
+
+    from matching.services import loading
+
+    _, axes = loading.vocabulary_arrays()
+    transaction.set_autocommit(False)
+    try:
+        laborer = LaborerFactory(skills=[("welder", 4)])
+        lab, _ = loading.load_laborers(axes)
+        assert lab.id.tolist() == [laborer.pk]
+        assert int((lab.skill_years[0] >= 0).sum()) == 1
+    finally:
+        transaction.rollback()
+        transaction.set_autocommit(True)
 
 
 def test_loading_nobody_by_id_and_rows_of_laborers_who_left() -> None:

@@ -650,3 +650,9 @@ def test_best_within_keeps_each_vacancys_best_pairs_like_a_full_sort() -> None:
         assert np.array_equal(got[0], lab[want])
         assert np.array_equal(got[1], vac[want])
         assert np.array_equal(got[2], score[want])
+    # The histogram has one bin per point from 0 to 100: other scores are refused.
+    for bad in (-1, 101):
+        with pytest.raises(ValueError, match="scores must be whole points from 0 to 100"):
+            assignment._best_within(
+                np.array([1, 2]), np.array([0, 1]), np.array([bad, 50]), np.array([1, 1])
+            )

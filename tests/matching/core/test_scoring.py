@@ -402,6 +402,13 @@ def test_classes_are_those_of_numpy_unique(dtype: type, spread: int) -> None:
         assert values.dtype == want_values.dtype
         assert np.array_equal(values, want_values)
         assert np.array_equal(inverse, want_inverse.reshape(-1))
+    # Unsigned values above int64's maximum, in a small range.
+    if dtype is np.uint64:
+        x = np.array([2**64 - 1, 2**64 - 3, 2**64 - 1], dtype=np.uint64)
+        values, inverse = scoring._classes(x)
+        assert values.dtype == np.uint64
+        assert values.tolist() == [2**64 - 3, 2**64 - 1]
+        assert inverse.tolist() == [1, 0, 1]
     # A small range whose offsets overflow the type itself (x - min > int16's maximum).
     if dtype is np.int16:
         x = np.array([-30_000, 30_000, -30_000, 0], dtype=np.int16)
@@ -415,6 +422,9 @@ def test_order_by_is_numpy_lexsort() -> None:
     for n in (0, 1, 5_000):
         keys = [rng.integers(-3, 5, n), rng.integers(0, 1 << 20, n), rng.permutation(n)]
         assert np.array_equal(scoring._order_by(*keys), np.lexsort(keys[::-1]))
+    # Unsigned 64-bit keys (which int64 offsets could not hold) go to np.lexsort.
+    big = [np.array([2**64 - 1, 5, 2**63], dtype=np.uint64), np.array([0, 1, 2])]
+    assert scoring._order_by(*big).tolist() == [1, 2, 0]
     # Ranges too wide to pack into one int64 fall back to np.lexsort.
     wide = [rng.integers(0, 1 << 40, 100), rng.integers(0, 1 << 40, 100), rng.permutation(100)]
     assert np.array_equal(scoring._order_by(*wide), np.lexsort(wide[::-1]))
