@@ -115,23 +115,16 @@ def _occupation_fraction_block(
     Loops over the few skills that fit occupation `o` instead of all O columns.
     """
     n = skill_years.shape[0] if rows is None else rows.shape[0]
-    skills = np.flatnonzero(fit[:, o] > 0)
-    cols = [skill_years[:, s] if rows is None else skill_years[rows, s] for s in skills]
-    # Most laborers have no skill that fits a given occupation: the float work is done
-    # only for those who have one (a stranding pass calls this for a million laborers
-    # and each of some twenty occupations).
-    some = np.zeros(n, dtype=bool)
-    for col in cols:
-        some |= col >= 0
-    at = np.flatnonzero(some)
-    best = np.full(at.shape[0], -1.0)
-    for s, col in zip(skills.tolist(), cols, strict=True):
-        c = col[at]
-        term = np.where(c >= 0, fit[s, o] * credit[np.maximum(c, 0)], -1.0)
-        np.maximum(best, term, out=best)
     frac = np.full(n, -1.0)
-    frac[at] = best
+    for s in np.flatnonzero(fit[:, o] > 0).tolist():
+        col = skill_years[:, s] if rows is None else skill_years[rows, s]
+        np.maximum(frac, _skill_term(col, fit[s, o], credit), out=frac)
     return frac
+
+
+def _skill_term(years: np.ndarray, fit_so: float, credit: np.ndarray) -> np.ndarray:
+    """float64: one fitting skill's share of the occupation points (-1: no such skill)."""
+    return np.where(years >= 0, fit_so * credit[np.maximum(years, 0)], -1.0)
 
 
 def _occupation_points(frac: np.ndarray, weight: int) -> np.ndarray:
@@ -772,9 +765,7 @@ class _SkilledRows:
         """`_occupation_fraction_block` of the rows at positions `at`."""
         frac = np.full(at.shape[0], -1.0)
         for s in np.flatnonzero(fit[:, occupation] > 0).tolist():
-            c = self.years[s][at]
-            term = np.where(c >= 0, fit[s, occupation] * credit[np.maximum(c, 0)], -1.0)
-            np.maximum(frac, term, out=frac)
+            np.maximum(frac, _skill_term(self.years[s][at], fit[s, occupation], credit), out=frac)
         return frac
 
 
