@@ -248,13 +248,46 @@ def _select(pool: list[CandidatePairs], rows: np.ndarray) -> CandidatePairs:
     )
 
 
-class _State:
-    """Assignment under construction: vacancy and score per laborer, openings left."""
+@dataclass
+class _NoPairs:
+    """What earlier no-stranding searches proved: every laborer in `laborers` passes the
+    hard rules for no vacancy in `vacancies` (bool masks).
 
-    def __init__(self, n: int, openings: np.ndarray) -> None:
+    Hard rules depend on the laborer and the vacancy only, never on who is placed where,
+    so the proof holds for the whole round, whatever state it was found in (a refill's
+    trial that is dropped included). A later search scans these laborers only against
+    open vacancies outside `vacancies`: at Baise scale the searches after each refill
+    pass scanned 800,000 unplaced laborers against hundreds of open vacancies, in half a
+    second each, to find nothing.
+    """
+
+    laborers: np.ndarray
+    vacancies: np.ndarray
+
+    @classmethod
+    def none(cls, n: int, n_vac: int) -> _NoPairs:
+        return cls(np.zeros(n, dtype=bool), np.zeros(n_vac, dtype=bool))
+
+    def learn(self, laborers: np.ndarray, vacancies: np.ndarray) -> None:
+        """Add: `laborers` (mask) have no pair in `vacancies` (mask). One vacancy set is
+        kept, so laborers proven for another set stay only if it covers this one."""
+        if (vacancies & ~self.vacancies).any():
+            self.laborers = laborers.copy()
+        else:
+            self.laborers = self.laborers | laborers
+        self.vacancies = vacancies.copy()
+
+
+class _State:
+    """Assignment under construction: vacancy and score per laborer, openings left.
+
+    `no_pairs` is shared by all copies of a round's state (it holds static facts)."""
+
+    def __init__(self, n: int, openings: np.ndarray, no_pairs: _NoPairs | None = None) -> None:
         self.vacancy = np.full(n, -1, dtype=np.int64)
         self.score = np.zeros(n, dtype=np.int64)
         self.cap = np.maximum(openings.astype(np.int64), 0)
+        self.no_pairs = _NoPairs.none(n, self.cap.shape[0]) if no_pairs is None else no_pairs
 
     def remaining(self) -> np.ndarray:
         used = np.bincount(self.vacancy[self.vacancy >= 0], minlength=self.cap.shape[0])
@@ -269,7 +302,7 @@ class _State:
         self.score[lab] = 0
 
     def copy(self) -> _State:
-        out = _State(0, self.cap)
+        out = _State(0, self.cap, self.no_pairs)
         out.vacancy = self.vacancy.copy()
         out.score = self.score.copy()
         return out
@@ -377,23 +410,17 @@ def _unstrand(
         rem = state.remaining()
         open_vac = np.flatnonzero(rem > 0)
         todo &= state.vacancy < 0
-        if open_vac.shape[0] == 0 or not todo.any():
+        if open_vac.shape[0] == 0:
+            return added, passes
+        if not todo.any():
+            state.no_pairs.learn(allowed & (state.vacancy < 0), rem > 0)
             return added, passes
         k = min(policy.k, STRANDING_FIRST_K) if passes == 0 else STRANDING_K
         keep = (state.vacancy[known.laborer] < 0) & (rem[known.vacancy] > 0)
         known = CandidatePairs(known.laborer[keep], known.vacancy[keep], known.score[keep])
         scan = todo.copy()
         scan[known.laborer] = False
-        fresh = scoring.generate_candidates(
-            lab,
-            vac,
-            vocab,
-            policy,
-            k=k,
-            laborers=np.flatnonzero(scan),
-            vacancies=open_vac,
-            workers=workers,
-        )
+        fresh = _open_pairs(state, scan, rem > 0, k, lab, vac, vocab, policy, workers)
         # Lists sorted by laborer, then score desc: the first k of each are its best k.
         first = np.searchsorted(known.laborer, known.laborer, side="left")
         top = (np.arange(len(known)) - first) < k
@@ -401,6 +428,7 @@ def _unstrand(
             fresh, CandidatePairs(known.laborer[top], known.vacancy[top], known.score[top])
         )
         if len(extra) == 0:
+            state.no_pairs.learn(allowed & (state.vacancy < 0), rem > 0)
             return added, passes
         count = np.bincount(fresh.laborer, minlength=todo.shape[0])
         todo = np.zeros_like(todo)
@@ -415,6 +443,40 @@ def _unstrand(
         added += len(fresh)
         if _fill_residual(state, [extra], allowed, spent) == 0:
             raise RuntimeError("stranded pairs found but none could be placed")
+
+
+def _open_pairs(
+    state: _State,
+    scan: np.ndarray,
+    is_open: np.ndarray,
+    k: int,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    workers: int | None,
+) -> CandidatePairs:
+    """Best k open vacancies (mask `is_open`) of each laborer in mask `scan`, sorted by
+    laborer then score desc (exact: no pair means none passes the hard rules).
+
+    Laborers that `state.no_pairs` proved to have no pair in its vacancies are scanned
+    only against the open vacancies outside them: their best pairs among those are
+    their best among all open ones."""
+    proof = state.no_pairs
+    proven = scan & proof.laborers
+
+    def search(rows: np.ndarray, cols: np.ndarray) -> CandidatePairs:
+        if rows.shape[0] == 0 or cols.shape[0] == 0:
+            return CandidatePairs.empty()
+        return scoring.generate_candidates(
+            lab, vac, vocab, policy, k=k, laborers=rows, vacancies=cols, workers=workers
+        )
+
+    found = search(np.flatnonzero(scan & ~proven), np.flatnonzero(is_open))
+    if proven.any():
+        new_open = np.flatnonzero(is_open & ~proof.vacancies)
+        found = _by_laborer(found, search(np.flatnonzero(proven), new_open))
+    return found
 
 
 def _pool_pairs(pool: list[CandidatePairs]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -766,7 +828,7 @@ def _refill(
         before = int((state.vacancy >= 0).sum())
         p_lab, p_vac, p_sc = _pool_pairs(pool)
         idx = _solve_flow(p_lab, p_vac, p_sc, state.cap, spent)
-        trial = _State(state.vacancy.shape[0], state.cap)
+        trial = _State(state.vacancy.shape[0], state.cap, state.no_pairs)
         trial.place(p_lab[idx], p_vac[idx], p_sc[idx].astype(np.int64))
         a, _ = _unstrand(trial, pool, everyone, lab, vac, vocab, policy, workers, spent)
         strand_added += a

@@ -656,3 +656,75 @@ def test_best_within_keeps_each_vacancys_best_pairs_like_a_full_sort() -> None:
             assignment._best_within(
                 np.array([1, 2]), np.array([0, 1]), np.array([bad, 50]), np.array([1, 1])
             )
+
+
+def test_no_pairs_proof_keeps_laborers_only_while_its_vacancies_cover_the_new_ones() -> None:
+    proof = assignment._NoPairs.none(4, 3)
+    proof.learn(np.array([1, 1, 0, 0], dtype=bool), np.array([1, 1, 0], dtype=bool))
+    # A smaller vacancy set: laborers 0 and 1 have no pair there either.
+    proof.learn(np.array([0, 0, 1, 0], dtype=bool), np.array([1, 0, 0], dtype=bool))
+    assert (proof.laborers.tolist(), proof.vacancies.tolist()) == (
+        [True, True, True, False],
+        [True, False, False],
+    )
+    # Vacancy 2 is new: only the laborers proven for it now stay.
+    proof.learn(np.array([0, 0, 0, 1], dtype=bool), np.array([1, 0, 1], dtype=bool))
+    assert (proof.laborers.tolist(), proof.vacancies.tolist()) == (
+        [False, False, False, True],
+        [True, False, True],
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_unstranding_scans_proven_laborers_only_against_newly_open_vacancies(
+    monkeypatch, seed: int
+) -> None:
+    # Fewer laborers than openings: openings stay open after the first search.
+    inst = make_instance(600, 60, 900, seed=seed, household_share=0.0)
+    policy = Policy(k=2)
+    lab, vac, vocab = inst.lab, inst.vac, inst.vocab
+    cand = scoring.generate_candidates(lab, vac, vocab, policy)
+    first = assignment.assign(cand, vac.openings, len(lab))
+    state = assignment._State(len(lab), vac.openings)
+    placed = np.flatnonzero(first.vacancy >= 0)
+    state.place(placed, first.vacancy[placed], first.score[placed])
+    everyone = np.ones(len(lab), dtype=bool)
+    assignment._unstrand(state, [cand], everyone, lab, vac, vocab, policy, 1)
+    proven = state.no_pairs.laborers.copy()
+    was_open = state.no_pairs.vacancies.copy()
+    assert proven.any()
+    # Placed laborers leave: their vacancies open again. Solve on with the proof and
+    # without it: the same placements and pairs, with far less scanned.
+    rng = np.random.default_rng(seed)
+    leave = rng.choice(np.flatnonzero(state.vacancy >= 0), size=40, replace=False)
+    state.release(leave)
+    blind = state.copy()
+    blind.no_pairs = assignment._NoPairs.none(len(lab), len(vac))
+    scanned: list[tuple[np.ndarray, np.ndarray]] = []
+    search = scoring.generate_candidates
+
+    def spy(*args, laborers, vacancies, **kw) -> CandidatePairs:
+        scanned.append((laborers, vacancies))
+        return search(*args, laborers=laborers, vacancies=vacancies, **kw)
+
+    monkeypatch.setattr(scoring, "generate_candidates", spy)
+    pool_a: list[CandidatePairs] = [cand]
+    pool_b: list[CandidatePairs] = [cand]
+    now_open = state.remaining() > 0
+    assignment._unstrand(state, pool_a, everyone, lab, vac, vocab, policy, 1)
+    with_proof = list(scanned)
+    scanned.clear()
+    assignment._unstrand(blind, pool_b, everyone, lab, vac, vocab, policy, 1)
+    assert np.array_equal(state.vacancy, blind.vacancy)
+    assert np.array_equal(state.score, blind.score)
+    merged = [scoring.merge_candidates(p[1:], None) for p in (pool_a, pool_b)]
+    assert all(np.array_equal(getattr(merged[0], f), getattr(merged[1], f)) for f in
+               ("laborer", "vacancy", "score"))  # fmt: skip
+    # In the first pass the proven laborers were scanned against the vacancies opened
+    # since the proof only, the others (those who left) against all open vacancies.
+    (rest, rest_vac), (laborers, vacancies) = with_proof[:2]
+    assert rest.tolist() == np.sort(leave).tolist()
+    assert rest_vac.tolist() == np.flatnonzero(now_open).tolist()
+    assert laborers.tolist() == np.flatnonzero(proven).tolist()
+    assert vacancies.tolist() == np.flatnonzero(now_open & ~was_open).tolist()
+    assert sum(len(a) * len(b) for a, b in with_proof) < sum(len(a) * len(b) for a, b in scanned)
