@@ -546,6 +546,25 @@ def test_components_label_small_ones_exactly_and_large_ones_together(monkeypatch
     assert (small.any() and (~small).any()) or limit in (0, 10**9)
 
 
+@pytest.mark.parametrize("limit", [0, 40, 400])
+def test_components_stop_once_every_wanted_laborer_is_in_a_large_one(monkeypatch, limit) -> None:
+    monkeypatch.setattr(assignment, "CPSAT_MAX_PAIRS", limit)
+    inst = make_instance(400, 60, seed=6, household_share=0.3)
+    cand = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, Policy(), k=2)
+    hh = assignment._Households.build(inst.lab, inst.households)
+    full = assignment._components([cand], 400, 60, hh, inst.lab)
+    in_large = full == np.unique(full)[-1]  # large components share the highest label
+    members = np.zeros(400, dtype=bool)
+    members[np.intersect1d(hh.members, cand.laborer)] = True
+    got = assignment._components([cand], 400, 60, hh, inst.lab, wanted=members)
+    if got is None:
+        assert in_large[members].all()
+    else:
+        assert np.array_equal(got, full)
+    # With no limit every paired laborer is in a large component from the first pass.
+    assert (got is None) == (limit == 0)
+
+
 def test_one_move_refill_stops_after_a_pass_that_places_nobody(monkeypatch) -> None:
     # Vacancies A, B, C with one place each; laborer 0 holds A (50 points), 1 holds B
     # (50), C is open and nobody is unplaced. Pass 1 moves 0 to C (60): more score, no
