@@ -986,6 +986,34 @@ def _solve_component_cpsat(
     p_sc = pool.score[sel].astype(np.int64)
     ok = cap[p_vac] > 0
     p_lab, p_vac, p_sc = p_lab[ok], p_vac[ok], p_sc[ok]
+    model, x = household_model(comp_lab, p_lab, p_vac, cap, lab, vac, hh)
+    bonus = 100 * max(1, comp_lab.shape[0]) + 1
+    model.maximize(sum((bonus + int(s)) * x[i] for i, s in enumerate(p_sc.tolist())))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = float(time_limit_s)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    chosen = np.array([solver.value(v) for v in x], dtype=bool)
+    return p_lab[chosen], p_vac[chosen], p_sc[chosen], status == cp_model.OPTIMAL
+
+
+def household_model(
+    rows: np.ndarray,
+    p_lab: np.ndarray,
+    p_vac: np.ndarray,
+    cap: np.ndarray,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    hh: _Households,
+) -> tuple[cp_model.CpModel, list[cp_model.IntVar]]:
+    """CP-SAT model of pairs (p_lab, p_vac) of laborers `rows`, without an objective.
+
+    One boolean per pair; a laborer takes at most one pair, vacancy j at most cap[j];
+    the members of each household in `rows` are all placed or none, and all at one
+    option (employer or city, `_option_key`). Returns the model and the pairs' booleans.
+    """
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{i}") for i in range(p_lab.shape[0])]
     by_lab: dict[int, list[int]] = {}
@@ -994,14 +1022,14 @@ def _solve_component_cpsat(
         by_lab.setdefault(li, []).append(i)
         by_vac.setdefault(vj, []).append(i)
     placed = {}
-    for li in comp_lab.tolist():
+    for li in rows.tolist():
         idx = by_lab.get(li, [])
         placed[li] = sum(x[i] for i in idx) if idx else 0
         if idx:
             model.add(sum(x[i] for i in idx) <= 1)
     for vj, idx in by_vac.items():
         model.add(sum(x[i] for i in idx) <= int(cap[vj]))
-    households = np.unique(lab.household[comp_lab])
+    households = np.unique(lab.household[rows])
     for h in households[households >= 0].tolist():
         members = hh.of(h)
         first = int(members[0])
@@ -1017,16 +1045,7 @@ def _solve_component_cpsat(
         for key, idx in keys.items():
             for i in idx:
                 model.add_implication(x[i], z[key])
-    bonus = 100 * max(1, comp_lab.shape[0]) + 1
-    model.maximize(sum((bonus + int(s)) * x[i] for i, s in enumerate(p_sc.tolist())))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_deterministic_time = float(time_limit_s)
-    status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    chosen = np.array([solver.value(v) for v in x], dtype=bool)
-    return p_lab[chosen], p_vac[chosen], p_sc[chosen], status == cp_model.OPTIMAL
+    return model, x
 
 
 def _household_pairs(

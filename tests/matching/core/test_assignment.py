@@ -242,9 +242,10 @@ def brute_force_with_households(lab, vac, vocab, policy, hh) -> tuple[int, int]:
     return best
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_small_rounds_with_households_are_optimal(seed: int) -> None:
-    rng = np.random.default_rng(100 + seed)
+def random_household_case(
+    rng: np.random.Generator,
+) -> tuple[LaborerArrays, VacancyArrays, HouseholdArrays, Vocabulary]:
+    """Six laborers (households {0, 1} and {2, 3, 4}, a single) and four vacancies."""
     n, m = 6, 4
     vocab = make_vocab()
     skills = np.full((n, 3), -1)
@@ -266,7 +267,13 @@ def test_small_rounds_with_households_are_optimal(seed: int) -> None:
         meals=rng.random(m) < 0.5,
     )
     hh = HouseholdArrays(keep_together=rng.integers(0, 2, 2).astype(np.int8))
-    policy = Policy(k=m)
+    return lab, vac, hh, vocab
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_small_rounds_with_households_are_optimal(seed: int) -> None:
+    lab, vac, hh, vocab = random_household_case(np.random.default_rng(100 + seed))
+    policy = Policy(k=len(vac))
     res = assignment.solve_round(lab, vac, hh, vocab, policy)
     check_round(res, lab, vac, vocab, policy, hh)
     assert (res.assigned, res.total_score) == brute_force_with_households(
