@@ -79,6 +79,31 @@ def render(results: dict[str, Any], options: dict[str, Any]) -> str:
             _ok(gap is not None and gap < 0.005),
         )
     )
+    samples = results.get("households", [])
+    if samples:
+        least = [x["least_gap"] for x in samples]
+        below = [x["round_below_bound"] for x in samples]
+        rows.append(
+            (
+                "Least gap any household-keeping assignment can have, "
+                f"{len(samples)} sample{'s' if len(samples) != 1 else ''} of "
+                f"{samples[0]['laborers']:,} laborers (exact bound)",
+                "reported",
+                ", ".join(f"{v:.2%}" for v in least)
+                + " (the round's: "
+                + ", ".join(f"{x['round']['gap']:.2%}" for x in samples)
+                + ")",
+                "n/a",
+            )
+        )
+        rows.append(
+            (
+                "Round below the exact household bound, same samples",
+                "reported",
+                ", ".join(f"{v:.2%}" for v in below),
+                "n/a",
+            )
+        )
     solve = _get(big, "round", "stages", "solve")
     alone = _get(big, "baseline", "ortools_alone_on_candidates_seconds")
     solve_ok = solve is not None and bool(alone) and solve <= 1.5 * alone
@@ -172,11 +197,13 @@ def render(results: dict[str, Any], options: dict[str, Any]) -> str:
     for title, key in (
         ("Registry (`bench_registry`)", "registry"),
         ("Matching round, small (`bench_matching`)", "matching_small"),
+        ("Households, exact bound on samples (`bench_households`)", "households"),
         ("Matching round, full scale (`bench_matching`)", "matching"),
         ("Coach planning (`bench_transfers`)", "transfers"),
     ):
-        res = dict(results.get(key, {}))
-        res.pop("machine", None)
+        res = results.get(key, {})
+        if isinstance(res, dict):
+            res = {k: v for k, v in res.items() if k != "machine"}
         out += [f"### {title}", "", "```json", _json(res), "```", ""]
     return "\n".join(out)
 

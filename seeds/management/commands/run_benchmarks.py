@@ -7,9 +7,11 @@ of DATABASE_URL, which it fills: point it at a scratch database (the Makefile cr
 `jobmatch_bench` afresh). Steps:
 
 1. 100,000 laborers (with vacancies in proportion): a matching round end to end.
-2. Up to 1,000,000 laborers: laborer list latency and a 10,000-row sheet import.
-3. Up to 1,460,000 laborers, 20,000 vacancies, 544,400 openings: a matching round.
-4. A generated season of 36,500 riders: coach planning, core and end to end.
+2. Samples of 5,000 laborers (vacancies in proportion), one per seed: the round against
+   the exact household bound (`bench_households`).
+3. Up to 1,000,000 laborers: laborer list latency and a 10,000-row sheet import.
+4. Up to 1,460,000 laborers, 20,000 vacancies, 544,400 openings: a matching round.
+5. A generated season of 36,500 riders: coach planning, core and end to end.
 """
 
 from __future__ import annotations
@@ -65,6 +67,11 @@ class Command(BaseCommand):
         parser.add_argument("--vacancies", type=int, default=20_000)
         parser.add_argument("--openings", type=int, default=544_400)
         parser.add_argument("--riders", type=int, default=36_500)
+        parser.add_argument("--household-laborers", type=int, default=5_000)
+        parser.add_argument(
+            "--household-seeds", default="7,11,2026", help="one sample per seed (comma list)"
+        )
+        parser.add_argument("--household-time-limit", type=float, default=60.0)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
@@ -81,6 +88,23 @@ class Command(BaseCommand):
             "seed_demo", laborers=small, vacancies=small_vacancies, openings=small_openings, seed=7
         )
         results["matching_small"] = _run(["bench_matching", "--no-seed", "--greedy"])
+
+        # Samples small enough for an exact model: what households cost at best.
+        sample = options["household_laborers"]
+        sample_vacancies = max(1, round(options["vacancies"] * sample / options["laborers"]))
+        sample_openings = round(options["openings"] * sample / options["laborers"])
+        results["households"] = []
+        for seed in (int(s) for s in options["household_seeds"].split(",") if s.strip()):
+            _truncate_people()
+            call_command(
+                "seed_demo",
+                laborers=sample,
+                vacancies=sample_vacancies,
+                openings=max(sample_vacancies, sample_openings),
+                seed=seed,
+            )
+            found = _run(["bench_households", "--time-limit", str(options["household_time_limit"])])
+            results["households"].append({"seed": seed, **found["sample"]})
 
         _truncate_people()
         call_command(
