@@ -649,11 +649,15 @@ def _best_within(
 def _taker_scores(pool: list[CandidatePairs], unplaced: np.ndarray, n_vac: int) -> np.ndarray:
     """Per vacancy, the best score of an `unplaced` laborer with a pool pair there (-1:
     none): whether, and how well, somebody could take a place freed there."""
-    best = np.full(n_vac, -1, dtype=np.int64)
+    # Which (vacancy, score) occur, as a table of 128 scores per vacancy: filling it and
+    # reading each row's highest took half the time of np.maximum.at over the pool's
+    # 20 million pairs at Baise scale.
+    seen = np.zeros((n_vac, 128), dtype=bool)
+    flat = seen.reshape(-1)
     for p in pool:
-        sel = unplaced[p.laborer]
-        np.maximum.at(best, p.vacancy[sel], p.score[sel].astype(np.int64))
-    return best
+        sel = np.flatnonzero(unplaced[p.laborer])
+        flat[p.vacancy[sel].astype(np.int64) * 128 + p.score[sel]] = True
+    return np.where(seen.any(axis=1), 127 - np.argmax(seen[:, ::-1], axis=1), -1).astype(np.int64)
 
 
 def _useful_moves(

@@ -754,3 +754,26 @@ def test_unstranding_scans_proven_laborers_only_against_newly_open_vacancies(
     assert laborers.tolist() == np.flatnonzero(proven).tolist()
     assert vacancies.tolist() == np.flatnonzero(now_open & ~was_open).tolist()
     assert sum(len(a) * len(b) for a, b in with_proof) < sum(len(a) * len(b) for a, b in scanned)
+
+
+def test_taker_scores_are_each_vacancys_best_unplaced_pool_score() -> None:
+    rng = np.random.default_rng(12)
+    pool = [
+        CandidatePairs(
+            rng.integers(0, 300, size).astype(np.int32),
+            rng.integers(0, 50, size).astype(np.int32),
+            rng.integers(0, 101, size).astype(np.int16),
+        )
+        for size in (0, 1, 2000, 700)
+    ]
+    unplaced = rng.random(300) < 0.3
+    want = np.full(60, -1, dtype=np.int64)
+    for p in pool:
+        for li, vj, sc in zip(
+            p.laborer.tolist(), p.vacancy.tolist(), p.score.tolist(), strict=True
+        ):
+            if unplaced[li]:
+                want[vj] = max(want[vj], sc)
+    got = assignment._taker_scores(pool, unplaced, 60)
+    assert got.tolist() == want.tolist()
+    assert (got[50:] == -1).all() and (got[:50] >= 0).any()
