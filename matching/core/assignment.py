@@ -121,9 +121,10 @@ SINGLES_MOVE_K = 4
 # instead of 10.4 s (4: 1,170 more placed, 0.14% lower; 3: 1,000 more, 0.25% lower,
 # and slower stranding). Flows of up to FLOW_PRUNE_MIN pairs (every test instance) stay
 # exact. At Baise scale 100,000 instead of 1,000,000 also prunes the middle stranding
-# passes' flows of 300,000 to 990,000 pairs (unpruned, 1 to 1.8 s each): 5 s less in
-# OR-Tools for 36 fewer placed and a 0.014% lower total score (200,000: 4 s less, 49
-# more placed, 0.016% lower; 50,000: as fast as 100,000).
+# passes' flows of 300,000 to 990,000 pairs (unpruned, 1 to 1.8 s each): 2 to 5 s less
+# in OR-Tools; 36 fewer placed (0.014% lower total score), 16 more (0.005% higher) and
+# 675 fewer (0.06% lower) on three full-scale seeds (200,000: 49 more and 236 fewer;
+# 50,000: as fast as 100,000).
 FLOW_KEEP = 5
 FLOW_PRUNE_MIN = 100_000
 
