@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from matching.core.household_bound import feasible_pairs
 from matching.services.loading import load_laborers, load_vacancies, vocabulary_arrays
@@ -43,6 +44,15 @@ def test_bench_households_reports_the_round_under_the_exact_bound(tmp_path) -> N
     assert sample["round_below_bound"] == round(
         (exact["score_bound"] - rnd["total_score"]) / exact["score_bound"], 5
     )
+
+
+def test_bench_households_refuses_a_pool_too_large_for_the_exact_model(monkeypatch) -> None:
+    from matching.core import household_bound
+
+    call_command("seed_demo", laborers=50, vacancies=3, openings=20, seed=3, rankings="no")
+    monkeypatch.setattr(household_bound, "MAX_CELLS", 10)
+    with pytest.raises(CommandError, match=r"^\d+ laborers x 3 vacancies is too large"):
+        call_command("bench_households", "--time-limit", "5")
 
 
 def test_report_lists_the_household_samples() -> None:

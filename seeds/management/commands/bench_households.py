@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from matching.core.assignment import solve_round
 from matching.core.household_bound import household_optimum
@@ -82,8 +82,9 @@ class Command(BaseCommand):
         parser.add_argument("--json-out")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = {
-            "machine": machine(),
-            "sample": household_sample(options["time_limit"], options["workers"]),
-        }
+        try:
+            sample = household_sample(options["time_limit"], options["workers"])
+        except ValueError as exc:  # a pool too large for the exact model
+            raise CommandError(str(exc)) from exc
+        result = {"machine": machine(), "sample": sample}
         emit(result, options["json_out"])
