@@ -539,13 +539,7 @@ def _select_vac(parts: list[CandidatePairs], cols: np.ndarray) -> CandidatePairs
         for p in parts
         if (m := cols[p.vacancy]).any()
     ]
-    if not sel:
-        return CandidatePairs.empty()
-    return CandidatePairs(
-        np.concatenate([p.laborer for p in sel]),
-        np.concatenate([p.vacancy for p in sel]),
-        np.concatenate([p.score for p in sel]),
-    )
+    return CandidatePairs.concat(sel)
 
 
 def _augmenting_pairs(

@@ -77,13 +77,7 @@ def feasible_pairs(
         if li.shape[0]:
             score = scoring.score_parts(lab, vac, vocab, policy, li, vj)["score"]
             parts.append(CandidatePairs(li, vj, score.astype(np.int16)))
-    if not parts:
-        return CandidatePairs.empty()
-    return CandidatePairs(
-        np.concatenate([p.laborer for p in parts]),
-        np.concatenate([p.vacancy for p in parts]),
-        np.concatenate([p.score for p in parts]),
-    )
+    return CandidatePairs.concat(parts)
 
 
 def household_optimum(

@@ -1417,13 +1417,6 @@ def top_laborers_per_vacancy(
     n_workers = _default_workers() if workers is None else max(1, int(workers))
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
         out = list(pool.map(run, _make_blocks(vac, policy, None, cols)))
-    parts = [p for p in out if len(p)]
-    if not parts:
-        return CandidatePairs.empty()
-    res = CandidatePairs(
-        laborer=np.concatenate([p.laborer for p in parts]),
-        vacancy=np.concatenate([p.vacancy for p in parts]),
-        score=np.concatenate([p.score for p in parts]),
-    )
+    res = CandidatePairs.concat(out)
     order = np.lexsort((res.laborer, -res.score.astype(np.int32), res.vacancy))
     return CandidatePairs(res.laborer[order], res.vacancy[order], res.score[order])

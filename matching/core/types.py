@@ -11,6 +11,7 @@ re-checking in every hot loop.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -377,6 +378,18 @@ class CandidatePairs:
     def empty(cls) -> CandidatePairs:
         z = np.zeros(0, dtype=np.int32)
         return cls(laborer=z, vacancy=z.copy(), score=np.zeros(0, dtype=np.int16))
+
+    @classmethod
+    def concat(cls, parts: Sequence[CandidatePairs]) -> CandidatePairs:
+        """The lists one after another, as they are (no sort, no deduplication)."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        return cls(
+            np.concatenate([p.laborer for p in parts]),
+            np.concatenate([p.vacancy for p in parts]),
+            np.concatenate([p.score for p in parts]),
+        )
 
 
 @dataclass

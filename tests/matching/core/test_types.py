@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from matching.core.types import HouseholdArrays, Policy
+from matching.core.types import CandidatePairs, HouseholdArrays, Policy
 
 from .conftest import make_laborers, make_vacancies, make_vocab
 
@@ -73,3 +73,16 @@ def test_cover_masks_follow_the_destination_tree() -> None:
     # Destination 2 lies inside 0: a preference for 0 (bit 0) or for 2 (bit 2) covers it.
     assert int(cover[2]) == 0b101
     assert int(cover[0]) == 0b001
+
+
+def test_candidate_pairs_concat_joins_lists_as_they_are() -> None:
+    a = CandidatePairs(np.array([3, 1]), np.array([0, 2]), np.array([50, 60]))
+    b = CandidatePairs(np.array([0]), np.array([1]), np.array([70]))
+    got = CandidatePairs.concat([a, CandidatePairs.empty(), b])
+    assert (got.laborer.tolist(), got.vacancy.tolist(), got.score.tolist()) == (
+        [3, 1, 0],
+        [0, 2, 1],
+        [50, 60, 70],
+    )
+    assert (got.laborer.dtype, got.score.dtype) == (np.int32, np.int16)
+    assert len(CandidatePairs.concat([])) == 0
