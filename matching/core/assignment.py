@@ -967,6 +967,74 @@ def _components(
     return out
 
 
+def _solve_small_components(
+    state: _State,
+    pool: list[CandidatePairs],
+    status: np.ndarray,
+    allowed: np.ndarray,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    hh: _Households,
+    cpsat_limit: float,
+) -> tuple[np.ndarray, int]:
+    """Solve the components of up to CPSAT_MAX_PAIRS pool pairs that hold households
+    exactly (CP-SAT), in `state`. Returns (mask of the laborers solved, components).
+
+    `status` is each household's status in `state` before (for a component whose solve
+    hit its time limit, the relaxation's result stays if it kept households and was
+    better)."""
+    n = state.vacancy.shape[0]
+    exact_lab = np.zeros(n, dtype=bool)
+    wanted = np.zeros(n, dtype=bool)
+    wanted[hh.members[allowed[hh.members]]] = True
+    lab_comp = _components(pool, n, len(vac), hh, lab, wanted)
+    if lab_comp is None:
+        return exact_lab, 0
+    comp_size = np.zeros(int(lab_comp.max()) + 1, dtype=np.int64)
+    for p in pool:
+        comp_size += np.bincount(lab_comp[p.laborer], minlength=comp_size.shape[0])
+    # Households left out from the start have no pairs: nothing to solve there.
+    member_comp = np.unique(lab_comp[hh.members[allowed[hh.members]]])
+    small = member_comp[comp_size[member_comp] <= CPSAT_MAX_PAIRS]
+    in_small = np.isin(lab_comp, small)
+    small_pairs = _select(pool, in_small)
+    order = np.argsort(lab_comp[small_pairs.laborer], kind="stable")
+    small_pairs = CandidatePairs(
+        small_pairs.laborer[order], small_pairs.vacancy[order], small_pairs.score[order]
+    )
+    pair_comp = lab_comp[small_pairs.laborer]
+    small_rows = np.flatnonzero(in_small)
+    small_rows = small_rows[np.argsort(lab_comp[small_rows], kind="stable")]
+    row_comp = lab_comp[small_rows]
+    solved = 0
+    for c in small.tolist():
+        rows = small_rows[np.searchsorted(row_comp, c) : np.searchsorted(row_comp, c, "right")]
+        a, b = np.searchsorted(pair_comp, c), np.searchsorted(pair_comp, c, "right")
+        comp_pairs = CandidatePairs(
+            small_pairs.laborer[a:b], small_pairs.vacancy[a:b], small_pairs.score[a:b]
+        )
+        res = _solve_component_cpsat(rows, comp_pairs, state.cap, lab, vac, hh, cpsat_limit)
+        if res is None:
+            continue  # no solution in time: the greedy repair handles it
+        c_lab, c_vac, c_sc, optimal = res
+        # Only the component's rows change (c_lab is among them): keep just those.
+        before_vac, before_sc = state.vacancy[rows].copy(), state.score[rows].copy()
+        hs = np.unique(lab.household[rows])
+        feasible_before = not (status[hs[hs >= 0]] == 2).any()
+        state.release(rows)
+        state.place(c_lab, c_vac, c_sc)
+        worse = (int((state.vacancy[rows] >= 0).sum()), int(state.score[rows].sum())) < (
+            int((before_vac >= 0).sum()),
+            int(before_sc.sum()),
+        )
+        if not optimal and feasible_before and worse:
+            # Time limit hit and the relaxation was already better: put it back.
+            state.vacancy[rows], state.score[rows] = before_vac, before_sc
+        exact_lab[rows] = True
+        solved += 1
+    return exact_lab, solved
+
+
 def _solve_component_cpsat(
     comp_lab: np.ndarray,
     pool: CandidatePairs,
@@ -1768,53 +1836,9 @@ def solve_round(
         status = _household_status(state, hh, lab, vac)
         split = np.flatnonzero(status == 2)
         # Small components with households: exact (CP-SAT).
-        wanted = np.zeros(n, dtype=bool)
-        wanted[hh.members[allowed[hh.members]]] = True
-        lab_comp = _components(pool, n, len(vac), hh, lab, wanted)
-        exact_lab = np.zeros(n, dtype=bool)
-        if lab_comp is not None:
-            comp_size = np.zeros(int(lab_comp.max()) + 1, dtype=np.int64)
-            for p in pool:
-                comp_size += np.bincount(lab_comp[p.laborer], minlength=comp_size.shape[0])
-            # Households left out from the start have no pairs: nothing to solve there.
-            member_comp = np.unique(lab_comp[hh.members[allowed[hh.members]]])
-            small = member_comp[comp_size[member_comp] <= CPSAT_MAX_PAIRS]
-            in_small = np.isin(lab_comp, small)
-            small_pairs = _select(pool, in_small)
-            order = np.argsort(lab_comp[small_pairs.laborer], kind="stable")
-            small_pairs = CandidatePairs(
-                small_pairs.laborer[order], small_pairs.vacancy[order], small_pairs.score[order]
-            )
-            pair_comp = lab_comp[small_pairs.laborer]
-            small_rows = np.flatnonzero(in_small)
-            small_rows = small_rows[np.argsort(lab_comp[small_rows], kind="stable")]
-            row_comp = lab_comp[small_rows]
-            for c in small.tolist():
-                lo, hi = np.searchsorted(row_comp, c), np.searchsorted(row_comp, c, "right")
-                rows = small_rows[lo:hi]
-                a, b = np.searchsorted(pair_comp, c), np.searchsorted(pair_comp, c, "right")
-                comp_pairs = CandidatePairs(
-                    small_pairs.laborer[a:b], small_pairs.vacancy[a:b], small_pairs.score[a:b]
-                )
-                res = _solve_component_cpsat(rows, comp_pairs, state.cap, lab, vac, hh, cpsat_limit)
-                if res is None:
-                    continue  # no solution in time: the greedy repair below handles it
-                c_lab, c_vac, c_sc, optimal = res
-                # Only the component's rows change (c_lab is among them): keep just those.
-                before_vac, before_sc = state.vacancy[rows].copy(), state.score[rows].copy()
-                hs = np.unique(lab.household[rows])
-                feasible_before = not (status[hs[hs >= 0]] == 2).any()
-                state.release(rows)
-                state.place(c_lab, c_vac, c_sc)
-                worse = (int((state.vacancy[rows] >= 0).sum()), int(state.score[rows].sum())) < (
-                    int((before_vac >= 0).sum()),
-                    int(before_sc.sum()),
-                )
-                if not optimal and feasible_before and worse:
-                    # Time limit hit and the relaxation was already better: put it back.
-                    state.vacancy[rows], state.score[rows] = before_vac, before_sc
-                exact_lab[rows] = True
-                exact_components += 1
+        exact_lab, exact_components = _solve_small_components(
+            state, pool, status, allowed, lab, vac, hh, cpsat_limit
+        )
         # Elsewhere: split households are released, then placed jointly or left out.
         split = split[~exact_lab[hh.members[hh.start[split]]]]
         members = np.concatenate([hh.of(h) for h in split.tolist()]) if split.size else None
