@@ -56,6 +56,13 @@ def _truncate_people() -> None:
         )
 
 
+def _in_proportion(laborers: int, options: dict[str, Any]) -> tuple[int, int]:
+    """(vacancies, openings) for `laborers`, in the full scale's proportions."""
+    ratio = laborers / options["laborers"]
+    vacancies = max(1, round(options["vacancies"] * ratio))
+    return vacancies, max(vacancies, round(options["openings"] * ratio))
+
+
 class Command(BaseCommand):
     help = "Run every benchmark and write BENCHMARKS.md."
 
@@ -79,9 +86,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         results: dict[str, Any] = {"machine": machine()}
         small = options["small_laborers"]
-        ratio = small / options["laborers"]
-        small_vacancies = max(1, round(options["vacancies"] * ratio))
-        small_openings = max(small_vacancies, round(options["openings"] * ratio))
+        small_vacancies, small_openings = _in_proportion(small, options)
 
         _truncate_people()
         call_command(
@@ -91,8 +96,7 @@ class Command(BaseCommand):
 
         # Samples small enough for an exact model: what households cost at best.
         sample = options["household_laborers"]
-        sample_vacancies = max(1, round(options["vacancies"] * sample / options["laborers"]))
-        sample_openings = round(options["openings"] * sample / options["laborers"])
+        sample_vacancies, sample_openings = _in_proportion(sample, options)
         results["households"] = []
         for seed in (int(s) for s in options["household_seeds"].split(",") if s.strip()):
             _truncate_people()
@@ -100,7 +104,7 @@ class Command(BaseCommand):
                 "seed_demo",
                 laborers=sample,
                 vacancies=sample_vacancies,
-                openings=max(sample_vacancies, sample_openings),
+                openings=sample_openings,
                 seed=seed,
             )
             found = _run(["bench_households", "--time-limit", str(options["household_time_limit"])])
