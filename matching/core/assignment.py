@@ -38,7 +38,7 @@ from ortools.sat.python import cp_model
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from matching.core import scoring
+from matching.core import pricing, scoring
 from matching.core.types import (
     KEEP_SAME_EMPLOYER,
     PART_NAMES,
@@ -533,13 +533,23 @@ class _FeasibleCache:
 
 
 def _select_vac(parts: list[CandidatePairs], cols: np.ndarray) -> CandidatePairs:
-    """Pairs whose vacancy is in bool mask `cols`."""
-    sel = [
-        CandidatePairs(p.laborer[m], p.vacancy[m], p.score[m])
-        for p in parts
-        if (m := cols[p.vacancy]).any()
-    ]
-    return CandidatePairs.concat(sel)
+    """Pairs whose vacancy is in bool mask `cols`, list after list (no merge)."""
+    return _pick(parts, [cols[p.vacancy] for p in parts])
+
+
+def _select_lab(parts: list[CandidatePairs], rows: np.ndarray) -> CandidatePairs:
+    """Pairs whose laborer is in bool mask `rows`, list after list (no merge)."""
+    return _pick(parts, [rows[p.laborer] for p in parts])
+
+
+def _pick(parts: list[CandidatePairs], masks: list[np.ndarray]) -> CandidatePairs:
+    return CandidatePairs.concat(
+        [
+            CandidatePairs(p.laborer[m], p.vacancy[m], p.score[m])
+            for p, m in zip(parts, masks, strict=True)
+            if m.any()
+        ]
+    )
 
 
 def _augmenting_pairs(
@@ -1372,6 +1382,11 @@ CHAIN_MAX = 25
 # single's pairs (~1.3 s per round at 100k laborers for a 0.03-point gain there), so it
 # would cost far more than 10% of a full-scale round; below this it is cheap and pays.
 LNS_MAX_PAIRS = 1_000_000
+# The bound that prices households (`pricing.priced_bound`) runs up to this many pairs
+# (the round's pool and its members' pairs). At 100,000 laborers (1.1M pairs) it takes
+# 0.9 s, most of the numeric core's time again; at Baise scale (38M pairs) the
+# adjustments would take over a minute.
+PRICED_MAX_PAIRS = 2_000_000
 
 
 @dataclass
@@ -1712,6 +1727,7 @@ def solve_round(
     progress: Callable[[float], None] | None = None,
     workers: int | None = None,
     candidates: CandidatePairs | None = None,
+    price_households: bool = True,
 ) -> RoundResult:
     """One matching round: proposed vacancy per laborer, households kept together.
 
@@ -1730,6 +1746,10 @@ def solve_round(
     4. no stranding again for single laborers, households still out placed jointly
        (into openings left or displacing weaker singles), and on large rounds a
        one-move refill of single laborers into the openings members left.
+
+    5. the bound that prices households (`pricing.priced_bound`) over every pair the
+       round used, from the relaxation's prices: `household_bound` (None when
+       `price_households=False` or above PRICED_MAX_PAIRS pairs).
 
     `households=None` ignores household rules. `time_limit_s` bounds each CP-SAT
     component solve (deterministic time, default 10 s). `candidates` may pass
@@ -1909,6 +1929,16 @@ def solve_round(
     score = state.score.astype(np.int16)
     total = int(state.score.sum())
     final_status = _household_status(state, hh, lab, vac)
+    household_bound: int | None = None
+    priced_pairs = pool + cached_member_pairs
+    if price_households and sum(len(p) for p in priced_pairs) <= PRICED_MAX_PAIRS:
+        t = time.perf_counter()
+        priced = _priced_bound(priced_pairs, state.cap, relax.vacancy, hh, lab, vac)
+        # The round's own assignment is one of those the bound covers: L >= total holds
+        # mathematically; max() only guards the float rounding of L.
+        household_bound = max(priced.bound, total)
+        stats["priced_bound"] = time.perf_counter() - t
+        stats["priced_steps"] = float(priced.steps)
     t = time.perf_counter()
     parts = _parts_of(lab, vac, vocab, policy, assignment)
     stats["parts"] = time.perf_counter() - t
@@ -1928,6 +1958,10 @@ def solve_round(
         upper_bound=upper_bound,
         upper_bound_assigned=upper_assigned,
         gap=(upper_bound - total) / upper_bound if upper_bound else 0.0,
+        household_bound=household_bound,
+        household_gap=(household_bound - total) / household_bound
+        if household_bound
+        else (None if household_bound is None else 0.0),
         vacancy_filled=filled,
         parts=parts,
         households_placed=int((final_status == 1).sum()),
@@ -1935,6 +1969,26 @@ def solve_round(
         stranding_pairs_added=strand_added,
         stats=stats,
     )
+
+
+def _priced_bound(
+    pairs: list[CandidatePairs],
+    cap: np.ndarray,
+    relaxed: np.ndarray,
+    hh: _Households,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+) -> pricing.PricedBound:
+    """`pricing.priced_bound` over the round's pairs (duplicates do no harm there)."""
+    start = pricing.assignment_prices(pairs, cap, relaxed)
+    is_member = lab.household >= 0
+    singles = _select_lab(pairs, ~is_member)
+    members = _select_lab(pairs, is_member)
+    mode = hh.mode[lab.household[members.laborer]] if hh.n else np.zeros(0, dtype=np.int8)
+    return pricing.priced_bound(
+        singles, members, _option_key(mode, members.vacancy.astype(np.int64), vac),
+        lab.household, np.diff(hh.start), cap, start=start,
+    )  # fmt: skip
 
 
 def greedy_baseline(

@@ -1,0 +1,121 @@
+"""The bound that prices households: L(p) by hand, validity against brute force."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from matching.core import assignment, household_bound, pricing
+from matching.core.types import (
+    KEEP_SAME_CITY,
+    KEEP_SAME_EMPLOYER,
+    CandidatePairs,
+    HouseholdArrays,
+    Policy,
+)
+
+from .test_assignment import random_household_case
+from .test_household_bound import brute_best_score
+
+# Vacancies A, B, C: employers 0, 1, 1; cities 0, 0, 1; openings 1, 1, 2.
+CAP = np.array([1.0, 1.0, 2.0])
+EMPLOYER = np.array([0, 1, 1])
+CITY = np.array([0, 0, 1])
+# Laborers 0 and 1 are single; 2 and 3 a same_employer household (0); 4 and 5 a
+# same_city household (1).
+HOUSEHOLD = np.array([-1, -1, 0, 0, 1, 1])
+SIZE = np.array([2, 2])
+MODE = np.array([KEEP_SAME_EMPLOYER, KEEP_SAME_CITY])
+PAIRS = [  # (laborer, vacancy, score)
+    (0, 0, 50), (0, 1, 35), (1, 0, 30),
+    (2, 0, 60), (2, 1, 20), (3, 1, 30), (3, 2, 50),
+    (4, 0, 70), (4, 2, 10), (5, 2, 40),
+]  # fmt: skip
+
+
+def hand_layout() -> pricing._Layout:
+    lab, vac, sc = (np.array(c) for c in zip(*PAIRS, strict=True))
+    single = HOUSEHOLD[lab] < 0
+    singles = CandidatePairs(lab[single], vac[single], sc[single])
+    members = CandidatePairs(lab[~single], vac[~single], sc[~single])
+    mode = MODE[HOUSEHOLD[members.laborer]]
+    option = np.where(mode == KEEP_SAME_EMPLOYER, EMPLOYER[members.vacancy], CITY[members.vacancy])
+    return pricing._Layout(singles, members, option, HOUSEHOLD, SIZE)
+
+
+def test_l_at_given_prices_worked_by_hand() -> None:
+    # At prices A 20, B 10, C 5: openings 20 + 10 + 2 x 5 = 40.
+    # Laborer 0: max(50 - 20, 35 - 10) = 30 (A); laborer 1: 30 - 20 = 10 (A).
+    # Household 0, employer 0 (A): laborer 3 has no pair there, no option. Employer 1
+    # (B, C): laborer 2 20 - 10 = 10 (B), laborer 3 max(30 - 10, 50 - 5) = 45 (C): 55.
+    # Household 1, city 0 (A, B): laborer 5 has no pair there. City 1 (C): laborer 4
+    # 10 - 5, laborer 5 40 - 5: 40 (both C).
+    value, demand = hand_layout().evaluate(np.array([20.0, 10.0, 5.0]), CAP)
+    assert value == 40 + 30 + 10 + 55 + 40
+    assert demand.tolist() == [2, 1, 3]
+
+
+def test_a_household_whose_best_option_is_worth_nothing_asks_for_nothing() -> None:
+    # At C 60 household 1's only option is worth (10 - 60) + (40 - 60) < 0: it stays
+    # out. Household 0's employer 1 is worth max(20 - 0, ...) = 20 + max(30 - 0, 50 - 60)
+    # = 50 with B free; laborer 0 takes A (50), laborer 1 A (30).
+    value, demand = hand_layout().evaluate(np.array([0.0, 0.0, 60.0]), CAP)
+    assert value == 2 * 60 + 50 + 30 + 50 + 0
+    assert demand.tolist() == [2, 2, 0]
+
+
+def test_start_prices_are_what_another_laborer_gains_by_taking_an_opening() -> None:
+    lab, vac, sc = (np.array(c) for c in zip(*PAIRS, strict=True))
+    pairs = CandidatePairs(lab, vac, sc)
+    # A holds laborer 4 (70), B laborer 3 (30), C laborer 5 and has an opening left.
+    placed = np.array([-1, -1, -1, 1, 0, 2])
+    price = pricing.assignment_prices([pairs], CAP, placed)
+    # A: the unplaced laborers 0, 1 and 2 would gain 50, 30 and 60: 60. B: laborer 0
+    # gains 35, 2 gains 20: 35. C costs 0. Moving a placed laborer counts what it
+    # gives up: 3 (B, 30) would gain 50 - 30 = 20 at C, which is free anyway.
+    assert price.tolist() == [60.0, 35.0, 0.0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_no_household_keeping_assignment_scores_above_the_bound(seed: int) -> None:
+    lab, vac, hh, vocab = random_household_case(np.random.default_rng(300 + seed))
+    policy = Policy()
+    best, _ = brute_best_score(lab, vac, vocab, policy, hh)
+    pairs = household_bound.feasible_pairs(lab, vac, vocab, policy)
+    cap = np.maximum(vac.openings, 0)
+    relax = assignment.assign(pairs, cap, len(lab))
+    members = assignment._Households.build(lab, hh)
+    got = assignment._priced_bound([pairs], cap, relax.vacancy, members, lab, vac)
+    assert got.bound >= best
+    # Households ignored, L's least value is the best total score (an assignment
+    # problem has an integral relaxation); the adjustments come within 2 points of it.
+    alone = dataclasses.replace(lab, household=np.full(len(lab), -1, dtype=np.int32))
+    best_alone, _ = brute_best_score(alone, vac, vocab, policy, HouseholdArrays.empty())
+    nobody = assignment._Households.build(alone, HouseholdArrays.empty())
+    free = assignment._priced_bound([pairs], cap, relax.vacancy, nobody, alone, vac)
+    assert best_alone <= free.bound <= best_alone + 2
+
+
+def test_round_reports_its_gap_to_the_priced_bound(monkeypatch) -> None:
+    lab, vac, hh, vocab = random_household_case(np.random.default_rng(304))
+    policy = Policy(k=len(vac))
+    res = assignment.solve_round(lab, vac, hh, vocab, policy)
+    best, _ = brute_best_score(lab, vac, vocab, policy, hh)
+    assert res.total_score <= best <= res.household_bound
+    assert res.household_gap == (res.household_bound - res.total_score) / res.household_bound
+    assert res.stats["priced_steps"] >= 1
+    again = assignment.solve_round(lab, vac, hh, vocab, policy)
+    assert (again.household_bound, again.household_gap) == (
+        res.household_bound,
+        res.household_gap,
+    )
+
+    off = assignment.solve_round(lab, vac, hh, vocab, policy, price_households=False)
+    assert (off.household_bound, off.household_gap) == (None, None)
+    assert "priced_bound" not in off.stats
+    monkeypatch.setattr(assignment, "PRICED_MAX_PAIRS", 0)
+    too_many = assignment.solve_round(lab, vac, hh, vocab, policy)
+    assert (too_many.household_bound, too_many.household_gap) == (None, None)
+    assert too_many.total_score == res.total_score
