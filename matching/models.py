@@ -55,6 +55,10 @@ class MatchingRun(models.Model):
     total_score = models.BigIntegerField(_("总分"), default=0)
     upper_bound = models.BigIntegerField(_("上界"), null=True, blank=True)
     gap = models.FloatField(_("与上界差距"), null=True, blank=True)
+    # The bound that keeps the household rules and prices the openings (see
+    # matching.core.pricing); null where the round's pairs are too many to price.
+    household_bound = models.BigIntegerField(_("保持家庭同行的上界"), null=True, blank=True)
+    household_gap = models.FloatField(_("与家庭上界差距"), null=True, blank=True)
     seconds = models.FloatField(_("耗时(秒)"), null=True, blank=True)
     stats = models.JSONField(_("各阶段统计"), default=dict, blank=True)
     error = models.TextField(_("错误"), blank=True)

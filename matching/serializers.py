@@ -137,6 +137,8 @@ class MatchingRunOutputSerializer(serializers.ModelSerializer):
             "total_score",
             "upper_bound",
             "gap",
+            "household_bound",
+            "household_gap",
             "seconds",
             "stats",
             "error",

@@ -246,6 +246,8 @@ def _finish(run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: Ro
         total_score=result.total_score,
         upper_bound=result.upper_bound,
         gap=result.gap,
+        household_bound=result.household_bound,
+        household_gap=result.household_gap,
         seconds=round((timezone.now() - run.started_at).total_seconds(), 3),
         stats={
             **stats,

@@ -79,6 +79,10 @@ def test_round_runs_on_a_real_celery_worker(celery_worker, client_for) -> None:
     assert detail["progress"] == 1.0
     assert detail["assigned"] == 4
     assert detail["policy"] == 1
+    # The bound that prices households covers the round's own assignment.
+    bound = run.household_bound
+    assert detail["household_bound"] == bound >= detail["total_score"] == run.total_score > 0
+    assert detail["household_gap"] == (bound - run.total_score) / bound == run.household_gap
 
 
 def mixed_pool() -> list:
