@@ -44,6 +44,15 @@ def test_bench_households_reports_the_round_under_the_exact_bound(tmp_path) -> N
     assert sample["round_below_bound"] == round(
         (exact["score_bound"] - rnd["total_score"]) / exact["score_bound"], 5
     )
+    # The bound that prices households: over the round's pairs and over every pair.
+    assert rnd["total_score"] <= rnd["household_bound"]
+    assert rnd["household_gap"] == round(
+        (rnd["household_bound"] - rnd["total_score"]) / rnd["household_bound"], 5
+    )
+    assert exact["best_score"] <= exact["priced_bound"]
+    assert sample["priced_gap_all_pairs"] == round(
+        (exact["priced_bound"] - rnd["total_score"]) / exact["priced_bound"], 5
+    )
 
 
 def test_bench_households_refuses_a_pool_too_large_for_the_exact_model(monkeypatch) -> None:
@@ -70,10 +79,12 @@ def test_report_lists_the_household_samples() -> None:
         "laborers": 4650,
         "least_gap": 0.01472,
         "round_below_bound": 0.00247,
-        "round": {"gap": 0.01716},
+        "round": {"gap": 0.01716, "household_gap": 0.00132},
+        "priced_gap_all_pairs": 0.00129,
     }
     other = {**sample, "seed": 11, "least_gap": 0.03344, "round_below_bound": 0.00608}
-    other["round"] = {"gap": 0.03932}
+    other["round"] = {"gap": 0.03932, "household_gap": 0.00362}
+    other["priced_gap_all_pairs"] = 0.00421
     text = render({"machine": machine, "households": [sample, other]}, {})
     assert (
         "| Least gap any household-keeping assignment can have, 2 samples of 4,650 laborers "
@@ -83,4 +94,11 @@ def test_report_lists_the_household_samples() -> None:
         "| Round below the exact household bound, same samples | reported | 0.25%, 0.61% | n/a |"
         in text
     )
+    assert (
+        "| Gap to the bound that prices households, 2 samples: over the round's pairs / over "
+        "every feasible pair | < 0.5% | 0.13% / 0.13%, 0.36% / 0.42% | met |"
+    ) in text
+    other["priced_gap_all_pairs"] = 0.0052
+    text = render({"machine": machine, "households": [sample, other]}, {})
+    assert "0.13% / 0.13%, 0.36% / 0.52% | **not met** |" in text
     assert "### Households, exact bound on samples (`bench_households`)" in text

@@ -13,6 +13,8 @@ proven bound. Meant for samples of a few thousand laborers (`run_benchmarks` see
 `least_gap` = (round's upper_bound - score_bound) / upper_bound: no assignment that keeps
 households together can report a smaller gap on this pool. `round_below_bound` =
 (score_bound - round total) / score_bound: what the round leaves on top of that.
+`round.household_gap` is the round's own gap to the bound that prices households (over
+its pairs); `priced_gap_all_pairs` the same over every feasible pair.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ def household_sample(time_limit_s: float, workers: int = 2) -> dict[str, Any]:
             "upper_bound": res.upper_bound,
             "upper_bound_assigned": res.upper_bound_assigned,
             "gap": round(res.gap, 5),
+            "household_bound": res.household_bound,
+            "household_gap": None if res.household_gap is None else round(res.household_gap, 5),
             "households_placed": res.households_placed,
             "seconds": round(round_seconds, 2),
         },
@@ -69,6 +73,11 @@ def household_sample(time_limit_s: float, workers: int = 2) -> dict[str, Any]:
         else 0.0,
         "round_below_bound": round((exact.score_bound - res.total_score) / exact.score_bound, 5)
         if exact.score_bound
+        else 0.0,
+        "priced_gap_all_pairs": round(
+            (exact.priced_bound - res.total_score) / exact.priced_bound, 5
+        )
+        if exact.priced_bound
         else 0.0,
     }
 

@@ -72,6 +72,8 @@ class Command(BaseCommand):
                 "total_score": run.total_score,
                 "upper_bound": run.upper_bound,
                 "gap": run.gap,
+                "household_bound": run.household_bound,
+                "household_gap": run.household_gap,
                 "seconds_end_to_end": round(seconds, 2),
                 "stages": run.stats,
             },
