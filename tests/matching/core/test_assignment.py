@@ -485,6 +485,8 @@ def test_large_rounds_refill_singles_after_the_household_stage(monkeypatch) -> N
     # No exact CP-SAT components, as in most of a full-scale round (here the whole graph
     # is one component, which CP-SAT takes most of a minute to prove).
     monkeypatch.setattr(assignment, "CPSAT_MAX_PAIRS", 0)
+    # ... and no final exact flow of the singles, which would make up for the refill.
+    monkeypatch.setattr(assignment, "SINGLES_EXACT_MAX_PAIRS", 0)
     inst = make_instance(3000, 40, 1000, seed=0, household_share=0.3)
     policy = Policy()
     monkeypatch.setattr(assignment, "SINGLES_MOVE_PASSES", 0)
@@ -777,3 +779,45 @@ def test_taker_scores_are_each_vacancys_best_unplaced_pool_score() -> None:
     got = assignment._taker_scores(pool, unplaced, 60)
     assert got.tolist() == want.tolist()
     assert (got[50:] == -1).all() and (got[:50] >= 0).any()
+
+
+def test_singles_are_placed_again_exactly_with_the_members_fixed() -> None:
+    # Laborer 0 is a household member at vacancy 0 (2 openings); singles 1-4. The singles'
+    # places are poor: 1 holds vacancy 0's other opening with 10 points while 2 would
+    # score 90 there, and 3 holds vacancy 1 (1 opening) where 4 scores more; 3 also fits
+    # vacancy 2 (1 opening).
+    state = assignment._State(5, np.array([2, 1, 1]))
+    state.place(np.array([0, 1, 3]), np.array([0, 0, 1]), np.array([70, 10, 50]))
+    pool = [
+        CandidatePairs(
+            np.array([0, 1, 1, 2, 3, 3, 4]),
+            np.array([0, 0, 2, 0, 1, 2, 1]),
+            np.array([70, 10, 5, 90, 50, 40, 60]),
+        )
+    ]
+    singles = np.array([False, True, True, True, True])
+    spent: dict[str, float] = {}
+    assignment._resolve_singles(state, pool, singles, spent)
+    # Most placements (4: the member and three singles), then the best score: 2 at 0 (90),
+    # 4 at 1 (60), 3 at 2 (40); 1 is left out (its pairs lead to full vacancies).
+    assert state.vacancy.tolist() == [0, -1, 0, 2, 1]
+    assert state.score.tolist() == [70, 0, 90, 40, 60]
+    assert spent["flow"] > 0
+
+
+def test_rounds_end_with_the_singles_placed_exactly(monkeypatch) -> None:
+    monkeypatch.setattr(assignment, "CPSAT_MAX_PAIRS", 0)
+    monkeypatch.setattr(assignment, "REFILL_MAX_POOL", 0)
+    inst = make_instance(3000, 40, 1000, seed=0, household_share=0.3)
+    policy = Policy()
+    res = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy, k=2)
+    check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
+    monkeypatch.setattr(assignment, "SINGLES_EXACT_MAX_PAIRS", 0)
+    before = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy, k=2)
+    assert "singles_exact" not in before.stats
+    gained = (res.assigned - before.assigned, res.total_score - before.total_score)
+    assert (res.stats["singles_exact_placed"], res.stats["singles_exact_score"]) == gained
+    assert gained[0] > 0 or (gained[0] == 0 and gained[1] > 0)
+    # The households' places are the same.
+    members = inst.lab.household >= 0
+    assert (res.assignment[members] == before.assignment[members]).all()
