@@ -3,8 +3,8 @@
 The round's `upper_bound` is the relaxation without household rules. Keeping households
 together costs 1.5 to 5% of it on the seed data at the optimum (`household_bound`
 proves that on samples), so its gap says little about how far a round is from the best
-household-keeping assignment. This bound keeps the household rules and relaxes the
-openings instead: at prices p >= 0 per opening,
+household-keeping assignment of its candidate pairs. This bound keeps the household
+rules and relaxes the openings instead: at prices p >= 0 per opening,
 
     L(p) = sum over vacancies of openings * p
          + sum over single laborers of max(0, best pair's score - p)
@@ -14,9 +14,12 @@ openings instead: at prices p >= 0 per opening,
 
 Every household-keeping assignment over the pairs scores at most L(p), for any p >= 0
 (each placed laborer's score is at most its price plus its share of the max terms).
-Price adjustments from the relaxation's prices (`priced_bound`) lower L. Pure numpy, a
-fixed number of steps: the same pairs give the same bound. The round computes it over its
-own pairs up to `assignment.PRICED_MAX_PAIRS`.
+Price adjustments from the relaxation's prices (`priced_bound`) lower L. Pure numpy, at
+most a fixed number of steps: the same pairs in the same order give the same bound (ties
+between pairs go to the first). The round computes it over its own candidate pairs up to
+`assignment.PRICED_MAX_PAIRS`: a bound for assignments made of those pairs, not for
+every assignment of the pool (`household_bound.household_optimum` prices every feasible
+pair, on samples).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ PRICED_PATIENCE = 3
 class PricedBound:
     """No household-keeping assignment over the pairs scores more than `bound`."""
 
-    bound: int  # floor of the least L(p) met
+    bound: int  # floor of the least L(p) met (plus 1e-4 for the float sums' rounding)
     steps: int
     prices: np.ndarray  # float64[V], where L(p) was least
     seconds: float
@@ -88,6 +91,8 @@ class _Layout:
         # = g2, then household.
         m_lab = members.laborer.astype(np.int64)
         m_hid = household[m_lab].astype(np.int64)
+        if (m_hid < 0).any():
+            raise ValueError("members' pairs include a laborer in no household")
         m_key = np.asarray(member_option, dtype=np.int64)
         o = np.lexsort((m_lab, m_key, m_hid))
         m_lab, m_hid, m_key = m_lab[o], m_hid[o], m_key[o]
@@ -113,7 +118,7 @@ class _Layout:
     def evaluate(self, price: np.ndarray, cap: np.ndarray) -> tuple[float, np.ndarray]:
         """L(price), and how many openings of each vacancy the max terms ask for."""
         n_vac = cap.shape[0]
-        value = float(cap @ price)
+        value = float((cap * price).sum())  # numpy's own sum: no BLAS, same on every run
         demand = np.zeros(n_vac, dtype=np.float64)
         if self.s_seg.shape[0]:
             r = self.s_sc - price[self.s_vac]  # float64
@@ -164,8 +169,11 @@ def priced_bound(
     terms ask for more openings than there are and falls where they ask for fewer, by
     the excess over the openings (times a factor that halves, from the best prices so
     far, after PRICED_PATIENCE steps without a lower L). On the samples this reached in
-    60 steps what plain subgradient steps (one length for all) reached in 150.
+    60 steps what plain subgradient steps (Polyak's length, the same for every vacancy)
+    reached in 150.
     """
+    if steps < 1:
+        raise ValueError("steps must be >= 1")
     started = time.perf_counter()
     cap = np.maximum(np.asarray(cap), 0).astype(np.float64)
     layout = _Layout(singles, members, member_option, np.asarray(household), np.asarray(size))
@@ -187,7 +195,7 @@ def priced_bound(
             break  # the asks fit the openings, exactly where priced: L is optimal
         price = np.maximum(0.0, price + factor * excess / np.maximum(cap, 1.0))
     return PricedBound(
-        bound=int(np.floor(best + 1e-6)),
+        bound=int(np.floor(best + 1e-4)),
         steps=done,
         prices=best_price,
         seconds=time.perf_counter() - started,

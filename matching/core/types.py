@@ -416,10 +416,11 @@ class RoundResult:
     # (upper_bound - total_score) / upper_bound: what keeping households together cost.
     gap: float
     vacancy_filled: np.ndarray  # int32[V], openings taken in this round
-    # No household-keeping assignment over the round's pairs scores more than
-    # `household_bound` (`pricing.priced_bound`, the Lagrangian that keeps the household
-    # rules and prices the openings); `household_gap` = (household_bound - total_score) /
-    # household_bound: how far the round can be from the best. None: not computed.
+    # No household-keeping assignment made of the round's candidate pairs scores more
+    # than `household_bound` (`pricing.priced_bound`, the Lagrangian that keeps the
+    # household rules and prices the openings); `household_gap` = (household_bound -
+    # total_score) / household_bound: how far the round can be from the best assignment
+    # of those pairs (pairs outside them may do better). None: not computed.
     household_bound: int | None = None
     household_gap: float | None = None
     parts: dict[str, np.ndarray] = field(default_factory=dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -114,8 +115,82 @@ def test_round_reports_its_gap_to_the_priced_bound(monkeypatch) -> None:
 
     off = assignment.solve_round(lab, vac, hh, vocab, policy, price_households=False)
     assert (off.household_bound, off.household_gap) == (None, None)
-    assert "priced_bound" not in off.stats
+    assert "priced_seconds" not in off.stats
     monkeypatch.setattr(assignment, "PRICED_MAX_PAIRS", 0)
     too_many = assignment.solve_round(lab, vac, hh, vocab, policy)
     assert (too_many.household_bound, too_many.household_gap) == (None, None)
     assert too_many.total_score == res.total_score
+
+
+def brute_best(n_lab, pairs, cap, household, size, key) -> int:
+    """Best total score of a household-keeping assignment, by trying every choice."""
+    options = [[None] + [k for k, p in enumerate(pairs) if p[0] == i] for i in range(n_lab)]
+    best = 0
+    for choice in itertools.product(*options):
+        used = np.zeros(len(cap), dtype=int)
+        for k in choice:
+            if k is not None:
+                used[pairs[k][1]] += 1
+        if (used > np.maximum(cap, 0)).any():
+            continue
+        ok = True
+        for h in range(len(size)):
+            placed = [choice[i] for i in range(n_lab) if household[i] == h]
+            placed = [k for k in placed if k is not None]
+            if placed and (
+                len(placed) != size[h] or len({key(h, pairs[k][1]) for k in placed}) != 1
+            ):
+                ok = False
+        if ok:
+            best = max(best, sum(pairs[k][2] for k in choice if k is not None))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_l_is_never_below_the_best_assignment_at_any_prices(seed: int) -> None:
+    # Edge cases on purpose: duplicate pairs, vacancies with 0 or -1 openings, members
+    # without any pair (their household then has no option), no singles or no members.
+    rng = np.random.default_rng(seed)
+    n_lab, n_vac, n_h = int(rng.integers(0, 6)), int(rng.integers(1, 4)), int(rng.integers(0, 3))
+    household = rng.integers(-1, n_h, n_lab) if n_h else np.full(n_lab, -1)
+    size = np.bincount(household[household >= 0], minlength=n_h)
+    employer, city = rng.integers(0, 2, n_vac), rng.integers(0, 2, n_vac)
+    mode = rng.integers(0, 2, max(n_h, 1))
+    cap = rng.integers(-1, 3, n_vac)
+    pairs = [
+        (i, j, int(rng.integers(0, 100)))
+        for i in range(n_lab)
+        for j in range(n_vac)
+        if rng.random() < 0.6
+    ]
+    if pairs:
+        pairs += [pairs[int(rng.integers(0, len(pairs)))] for _ in range(2)]
+
+    def key(h: int, v: int) -> int:
+        return int(employer[v] if mode[h] == KEEP_SAME_EMPLOYER else city[v])
+
+    best = brute_best(n_lab, pairs, cap, household, size, key)
+    table = np.array(pairs, dtype=np.int64).reshape(-1, 3)
+    single = household[table[:, 0]] < 0
+    singles = CandidatePairs(table[single, 0], table[single, 1], table[single, 2])
+    members = CandidatePairs(table[~single, 0], table[~single, 1], table[~single, 2])
+    option = np.array(
+        [key(household[i], v) for i, v in zip(members.laborer, members.vacancy, strict=True)],
+        dtype=np.int64,
+    )
+    layout = pricing._Layout(singles, members, option, household, size)
+    for _ in range(10):
+        price = rng.random(n_vac) * rng.choice([0, 10, 60, 120])
+        assert layout.evaluate(price, np.maximum(cap, 0).astype(float))[0] >= best - 1e-9
+    got = pricing.priced_bound(singles, members, option, household, size, cap)
+    assert got.bound >= best
+
+
+def test_bad_calls_are_refused() -> None:
+    one = CandidatePairs(np.array([0]), np.array([0]), np.array([50]))
+    with pytest.raises(ValueError, match=r"^steps must be >= 1$"):
+        pricing.priced_bound(one, CandidatePairs.empty(), np.zeros(0), np.array([-1]),
+                             np.zeros(0, dtype=np.int64), np.array([1]), steps=0)  # fmt: skip
+    with pytest.raises(ValueError, match=r"^members' pairs include a laborer in no household$"):
+        pricing.priced_bound(CandidatePairs.empty(), one, np.zeros(1), np.array([-1, 0]),
+                             np.array([1]), np.array([1]))  # fmt: skip
