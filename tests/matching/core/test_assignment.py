@@ -485,8 +485,10 @@ def test_large_rounds_refill_singles_after_the_household_stage(monkeypatch) -> N
     # No exact CP-SAT components, as in most of a full-scale round (here the whole graph
     # is one component, which CP-SAT takes most of a minute to prove).
     monkeypatch.setattr(assignment, "CPSAT_MAX_PAIRS", 0)
-    # ... and no final exact flow of the singles, which would make up for the refill.
+    # ... and no final exact flow of the singles or moves by price, which would make up
+    # for the refill (as at full scale).
     monkeypatch.setattr(assignment, "SINGLES_EXACT_MAX_PAIRS", 0)
+    monkeypatch.setattr(assignment, "PRICED_MAX_PAIRS", 0)
     inst = make_instance(3000, 40, 1000, seed=0, household_share=0.3)
     policy = Policy()
     monkeypatch.setattr(assignment, "SINGLES_MOVE_PASSES", 0)
@@ -807,6 +809,7 @@ def test_singles_are_placed_again_exactly_with_the_members_fixed() -> None:
 
 def test_rounds_end_with_the_singles_placed_exactly(monkeypatch) -> None:
     monkeypatch.setattr(assignment, "CPSAT_MAX_PAIRS", 0)
+    monkeypatch.setattr(assignment, "PRICED_MAX_PAIRS", 0)  # no household moves after it
     monkeypatch.setattr(assignment, "REFILL_MAX_POOL", 0)
     inst = make_instance(3000, 40, 1000, seed=0, household_share=0.3)
     policy = Policy()
@@ -821,3 +824,52 @@ def test_rounds_end_with_the_singles_placed_exactly(monkeypatch) -> None:
     # The households' places are the same.
     members = inst.lab.household >= 0
     assert (res.assignment[members] == before.assignment[members]).all()
+
+
+def _move_case(single_pairs: CandidatePairs, placed: list[tuple[int, int, int]]):
+    """Vacancies A (employer 0) and B (employer 1), 2 openings each; laborers 0 and 1 a
+    same_employer household scoring 30 at A and 80 at B, now both at A."""
+    lab = make_laborers(4, household=np.array([0, 0, -1, -1]))
+    vac = make_vacancies(2, employer=np.array([0, 1]), openings=np.array([2, 2]))
+    hh = assignment._Households.build(
+        lab, HouseholdArrays(keep_together=np.array([KEEP_SAME_EMPLOYER], dtype=np.int8))
+    )
+    members = CandidatePairs(
+        np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([30, 80, 30, 80])
+    )
+    state = assignment._State(4, vac.openings)
+    rows = np.array([0, 1] + [p[0] for p in placed])
+    state.place(rows, np.array([0, 0] + [p[1] for p in placed]),
+                np.array([30, 30] + [p[2] for p in placed]))  # fmt: skip
+    return lab, vac, hh, members, state, [single_pairs]
+
+
+def test_households_move_to_the_option_their_prices_favour() -> None:
+    # Single 2 scores 70 at A and 10 at B and sits at B. At prices 0 the household's B
+    # is worth 160 against 60 now: it moves, and the singles' exact flow puts 2 at A.
+    singles = CandidatePairs(np.array([2, 2]), np.array([0, 1]), np.array([70, 10]))
+    lab, vac, hh, members, state, pool = _move_case(singles, [(2, 1, 10)])
+    plans = assignment._price_plans(state, hh, members, np.zeros(2), lab, vac)
+    assert [(g, h, m.tolist(), v.tolist(), s.tolist()) for g, h, m, v, s in plans] == [
+        (100.0, 0, [0, 1], [1, 1], [80, 80])
+    ]
+    spent: dict[str, float] = {}
+    new, moved = assignment._move_households(
+        state, hh, pool, members, np.zeros(2), lab, vac, lab.household < 0, spent
+    )
+    assert moved == 1
+    assert new.vacancy.tolist() == [1, 1, 0, -1]
+    assert new.score.tolist() == [80, 80, 70, 0]
+    assert state.vacancy.tolist() == [0, 0, 1, -1]  # the round's state is not changed
+
+
+def test_household_moves_that_lose_placements_are_not_kept() -> None:
+    # Singles 2 and 3 fit only B (90 each) and fill it. Moving the household to B (worth
+    # 160 at prices 0) would leave both out: 2 placed instead of 4, so nothing moves.
+    singles = CandidatePairs(np.array([2, 3]), np.array([1, 1]), np.array([90, 90]))
+    lab, vac, hh, members, state, pool = _move_case(singles, [(2, 1, 90), (3, 1, 90)])
+    new, moved = assignment._move_households(
+        state, hh, pool, members, np.zeros(2), lab, vac, lab.household < 0, {}
+    )
+    assert (new is state, moved) == (True, 0)
+    assert state.vacancy.tolist() == [0, 0, 1, 1]

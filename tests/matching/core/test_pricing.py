@@ -119,7 +119,8 @@ def test_round_reports_its_gap_to_the_priced_bound(monkeypatch) -> None:
     monkeypatch.setattr(assignment, "PRICED_MAX_PAIRS", 0)
     too_many = assignment.solve_round(lab, vac, hh, vocab, policy)
     assert (too_many.household_bound, too_many.household_gap) == (None, None)
-    assert too_many.total_score == res.total_score
+    # Without prices no household moves by them: the round is no better.
+    assert (too_many.assigned, too_many.total_score) <= (res.assigned, res.total_score)
 
 
 def brute_best(n_lab, pairs, cap, household, size, key) -> int:
