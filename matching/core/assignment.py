@@ -1503,6 +1503,69 @@ def _prices(state: _State, pool: list[CandidatePairs], singles: np.ndarray) -> _
     return _Prices(cost=cost, holder=holder, next_vac=next_vac, next_score=next_score)
 
 
+@dataclass
+class _Options:
+    """Members' pairs sorted by (household, option, member, value desc, vacancy), and
+    each member's best pair in each option (`rows`). Options are one employer
+    (`same_employer`) or one city (`same_city`); `value` sums the members' best values."""
+
+    laborer: np.ndarray
+    vacancy: np.ndarray
+    score: np.ndarray
+    rows: np.ndarray  # position of each member's best pair in each option
+    option_of_row: np.ndarray
+    start: np.ndarray  # first pair of each option
+    members: np.ndarray  # members with a pair, per option
+    value: np.ndarray  # float64 per option
+    household: np.ndarray  # per option
+    key: np.ndarray  # employer or city, per option
+
+    @classmethod
+    def build(
+        cls,
+        p_lab: np.ndarray,
+        p_vac: np.ndarray,
+        p_sc: np.ndarray,
+        p_h: np.ndarray,
+        value: np.ndarray,
+        hh: _Households,
+        vac: VacancyArrays,
+    ) -> _Options:
+        p_key = _option_key(hh.mode[p_h], p_vac, vac)
+        order = np.lexsort((p_vac, -value, p_lab, p_key, p_h))
+        p_lab, p_vac, p_sc, p_h, p_key, value = (
+            a[order] for a in (p_lab, p_vac, p_sc, p_h, p_key, value)
+        )
+        new_opt = np.ones(p_h.shape[0], dtype=bool)
+        new_opt[1:] = (p_h[1:] != p_h[:-1]) | (p_key[1:] != p_key[:-1])
+        new_mem = new_opt.copy()
+        new_mem[1:] |= p_lab[1:] != p_lab[:-1]
+        rows = np.flatnonzero(new_mem)
+        option_of_row = np.cumsum(new_opt)[rows] - 1
+        start = np.flatnonzero(new_opt)
+        return cls(
+            laborer=p_lab,
+            vacancy=p_vac,
+            score=p_sc,
+            rows=rows,
+            option_of_row=option_of_row,
+            start=start,
+            members=np.bincount(option_of_row, minlength=start.shape[0]),
+            value=np.bincount(option_of_row, weights=value[rows], minlength=start.shape[0]),
+            household=p_h[start],
+            key=p_key[start],
+        )
+
+    def complete(self, hh: _Households) -> np.ndarray:
+        """Options where every member of the household has a pair."""
+        return self.members == np.diff(hh.start)[self.household]
+
+    def plan(self, option: int, first_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(members, vacancies, scores) of an option, its rows starting at `first_row`."""
+        r = self.rows[first_row : first_row + int(self.members[option])]
+        return self.laborer[r], self.vacancy[r], self.score[r]
+
+
 def _insertion_plans(
     state: _State,
     hh: _Households,
@@ -1528,38 +1591,24 @@ def _insertion_plans(
     c = prices.cost[p_vac]
     sel = np.isin(p_h, todo) & (state.cap[p_vac] > 0) & (c < _INF)
     p_lab, p_vac, p_sc, p_h, c = p_lab[sel], p_vac[sel], p_sc[sel], p_h[sel], c[sel]
-    val = _BIG + p_sc - c
-    p_key = _option_key(hh.mode[p_h], p_vac, vac)
-    order = np.lexsort((p_vac, -val, p_lab, p_key, p_h))
-    p_lab, p_vac, p_sc, p_h, p_key, val = (a[order] for a in (p_lab, p_vac, p_sc, p_h, p_key, val))
     if p_h.shape[0] == 0:
         return []
-    new_grp = np.ones(p_h.shape[0], dtype=bool)
-    new_grp[1:] = (p_h[1:] != p_h[:-1]) | (p_key[1:] != p_key[:-1])
-    new_mem = new_grp.copy()
-    new_mem[1:] |= p_lab[1:] != p_lab[:-1]
-    rows = np.flatnonzero(new_mem)  # each member's best vacancy within the option
-    grp_of_row = np.cumsum(new_grp)[rows] - 1
-    g_start = np.flatnonzero(new_grp)
-    g_members = np.bincount(grp_of_row, minlength=g_start.shape[0])
-    g_value = np.bincount(grp_of_row, weights=val[rows], minlength=g_start.shape[0])
-    g_value = g_value.astype(np.int64)
-    g_h = p_h[g_start]
-    size = np.diff(hh.start)
-    ok = (g_members == size[g_h]) & (g_value > 0)
+    opts = _Options.build(p_lab, p_vac, p_sc, p_h, _BIG + p_sc - c, hh, vac)
+    g_value = opts.value.astype(np.int64)
+    g_h = opts.household
+    ok = opts.complete(hh) & (g_value > 0)
     g_idx = np.flatnonzero(ok)
     if g_idx.shape[0] == 0:
         return []
     # Options best first (ties: household, then key); a household's later options are
     # fallbacks when its better ones do not fit (capacity, other moves of the round).
-    o = np.lexsort((p_key[g_start[g_idx]], g_h[g_idx], -g_value[g_idx]))
+    o = np.lexsort((opts.key[g_idx], g_h[g_idx], -g_value[g_idx]))
     first = g_idx[o]
-    row_start = np.searchsorted(grp_of_row, first)
-    out = []
-    for g, r0 in zip(first.tolist(), row_start.tolist(), strict=True):
-        r = rows[r0 : r0 + int(g_members[g])]
-        out.append((int(g_value[g]), int(g_h[g]), p_lab[r], p_vac[r], p_sc[r]))
-    return out
+    row_start = np.searchsorted(opts.option_of_row, first)
+    return [
+        (int(g_value[g]), int(g_h[g]), *opts.plan(g, r0))
+        for g, r0 in zip(first.tolist(), row_start.tolist(), strict=True)
+    ]
 
 
 def _chain(
@@ -2067,25 +2116,10 @@ def _price_plans(
     if p_lab.shape[0] == 0:
         return []
     p_h = lab.household[p_lab].astype(np.int64)
-    p_key = _option_key(hh.mode[p_h], p_vac, vac)
-    worth = p_sc - price[p_vac]
-    order = np.lexsort((p_vac, -worth, p_lab, p_key, p_h))
-    p_lab, p_vac, p_sc, p_h, p_key, worth = (
-        a[order] for a in (p_lab, p_vac, p_sc, p_h, p_key, worth)
-    )
-    new_opt = np.ones(p_h.shape[0], dtype=bool)
-    new_opt[1:] = (p_h[1:] != p_h[:-1]) | (p_key[1:] != p_key[:-1])
-    new_mem = new_opt.copy()
-    new_mem[1:] |= p_lab[1:] != p_lab[:-1]
-    rows = np.flatnonzero(new_mem)  # each member's best pair in each option
-    opt_of_row = np.cumsum(new_opt)[rows] - 1
-    o_start = np.flatnonzero(new_opt)
-    o_members = np.bincount(opt_of_row, minlength=o_start.shape[0])
-    o_value = np.bincount(opt_of_row, weights=worth[rows], minlength=o_start.shape[0])
-    o_h = p_h[o_start]
-    complete = o_members == np.diff(hh.start)[o_h]
+    opts = _Options.build(p_lab, p_vac, p_sc, p_h, p_sc - price[p_vac], hh, vac)
+    o_value, o_h = opts.value, opts.household
     # Each household's best complete option (ties: the smaller key, which comes first).
-    cand = np.flatnonzero(complete & (o_value > 0))
+    cand = np.flatnonzero(opts.complete(hh) & (o_value > 0))
     if cand.shape[0] == 0:
         return []
     cand = cand[np.lexsort((-o_value[cand], o_h[cand]))]
@@ -2101,12 +2135,11 @@ def _price_plans(
     gain = o_value[cand] - now[o_h[cand]]
     cand, gain = cand[gain > 1e-9], gain[gain > 1e-9]
     order = np.lexsort((o_h[cand], -gain))
-    row_start = np.searchsorted(opt_of_row, cand)
-    out = []
-    for i in order.tolist():
-        r = rows[row_start[i] : row_start[i] + int(o_members[cand[i]])]
-        out.append((float(gain[i]), int(o_h[cand[i]]), p_lab[r], p_vac[r], p_sc[r]))
-    return out
+    row_start = np.searchsorted(opts.option_of_row, cand)
+    return [
+        (float(gain[i]), int(o_h[cand[i]]), *opts.plan(int(cand[i]), int(row_start[i])))
+        for i in order.tolist()
+    ]
 
 
 def _move_households(
