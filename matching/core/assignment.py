@@ -1806,9 +1806,13 @@ def solve_round(
        (into openings left or displacing weaker singles), and on large rounds a
        one-move refill of single laborers into the openings members left.
 
-    5. the bound that prices households (`pricing.priced_bound`) over every pair the
-       round used, from the relaxation's prices: `household_bound` (None when
-       `price_households=False` or above PRICED_MAX_PAIRS pairs).
+    5. up to SINGLES_EXACT_MAX_PAIRS pool pairs, the single laborers placed again by one
+       exact flow (`_resolve_singles`);
+    6. up to PRICED_MAX_PAIRS pairs, the bound that prices households
+       (`pricing.priced_bound`) over every pair the round used: `household_bound`; and
+       with its prices, households moved to the options they favour
+       (`_move_households`). `price_households=False` turns both off (the bound is
+       None): the moves need the prices.
 
     `households=None` ignores household rules. `time_limit_s` bounds each CP-SAT
     component solve (deterministic time, default 10 s). `candidates` may pass
@@ -2005,17 +2009,18 @@ def solve_round(
             state.cap, relax.vacancy, hh, lab, vac,
         )  # fmt: skip
         stats["priced_seconds"] = time.perf_counter() - t
-        if hh.n:
+        # Moves rest on exact flows of the singles: only where those run.
+        if hh.n and sum(len(p) for p in pool) <= SINGLES_EXACT_MAX_PAIRS:
             t = time.perf_counter()
             before = _objective(state)
             pool_size = sum(len(p) for p in pool)
             member_pairs = (
                 cached_member_pairs[0] if cached_member_pairs else _select_lab(pool, ~singles)
             )
-            state, moved = _move_households(
+            state, moved, kept = _move_households(
                 state, hh, pool, member_pairs, priced.prices, lab, vac, singles, stats
             )
-            if moved and state.remaining().max(initial=0) > 0:
+            if kept and state.remaining().max(initial=0) > 0:
                 added5, passes5 = _unstrand(
                     state, pool, singles, lab, vac, vocab, policy, workers, stats
                 )
@@ -2030,7 +2035,7 @@ def solve_round(
                 t = time.perf_counter()
                 priced = _priced_bound(
                     _priced_pairs(pool, cached_member_pairs, singles),
-                    state.cap, relax.vacancy, hh, lab, vac,
+                    state.cap, relax.vacancy, hh, lab, vac, start=priced.prices,
                 )  # fmt: skip
                 stats["priced_seconds"] += time.perf_counter() - t
         # Not clipped at the round's total: the round's assignment is one of those the
@@ -2152,15 +2157,18 @@ def _move_households(
     vac: VacancyArrays,
     singles: np.ndarray,
     spent: dict[str, float],
-) -> tuple[_State, int]:
+) -> tuple[_State, int, bool]:
     """Move households to the options the priced bound's prices favour (`_price_plans`).
 
     The batch of households goes best gain first into its options where the openings the
-    other members leave allow it; one that does not fit keeps its places if they are
-    still free, or is left out. Then every single laborer is placed again by one exact
-    flow. The batch is kept if the round's objective (placements, then score) improves;
-    otherwise its better half is tried, up to PRICE_MOVE_TRIALS batches. Households stay
-    whole throughout. Returns (state, households moved).
+    other members leave allow it (the singles are all placed again afterwards); one that
+    does not fit keeps its places if they are still free. Then every single laborer is
+    placed again by one exact flow (`_resolve_singles`), and households of the batch left
+    with no place are placed jointly into the openings left where they fit. The batch is
+    kept if the round's objective (placements, then score) improves; otherwise its better
+    half is tried, up to PRICE_MOVE_TRIALS batches. Households stay whole throughout.
+    Returns (state, households moved, whether a batch was kept): a kept batch may move no
+    household and still change the singles' places.
     """
     batch = _price_plans(state, hh, member_pairs, price, lab, vac)
     before = _objective(state)
@@ -2168,28 +2176,36 @@ def _move_households(
         if not batch:
             break
         trial = state.copy()
-        trial.release(np.flatnonzero(singles & (trial.vacancy >= 0)))
         olds = [hh.of(h) for _gain, h, *_ in batch]
-        old_v = [state.vacancy[m] for m in olds]
-        old_s = [state.score[m] for m in olds]
         trial.release(np.concatenate(olds))
-        rem = trial.remaining()
+        # Openings left by the other members; the singles' places do not count here.
+        held = trial.vacancy[~singles & (trial.vacancy >= 0)]
+        rem = trial.cap - np.bincount(held, minlength=trial.cap.shape[0])
         moved = 0
-        for (_gain, _h, members, vacs, scores), m, ov, osc in zip(
-            batch, olds, old_v, old_s, strict=True
-        ):
+        out = []
+        for (_gain, h, members, vacs, scores), m in zip(batch, olds, strict=True):
+            ov = state.vacancy[m]
             if _fits(rem, vacs):
                 trial.place(members, vacs, scores)
                 np.subtract.at(rem, vacs, 1)
                 moved += 1
             elif (ov >= 0).all() and _fits(rem, ov):
-                trial.place(m, ov, osc)
+                trial.place(m, ov, state.score[m])
                 np.subtract.at(rem, ov, 1)
+            else:
+                out.append(h)
         _resolve_singles(trial, pool, singles, spent)
+        if out:
+            # Just after the singles' exact flow no unplaced single has a pool pair at a
+            # vacancy with openings left: a free opening is a placement gained.
+            _repair_households(
+                trial, hh, np.array(out, dtype=np.int64), member_pairs, lab, vac,
+                displace=False, successor=np.full(len(vac), -1, dtype=np.int64),
+            )  # fmt: skip
         if _objective(trial) > before:
-            return trial, moved
+            return trial, moved, True
         batch = batch[: len(batch) // 2]
-    return state, 0
+    return state, 0, False
 
 
 def _fits(rem: np.ndarray, vacs: np.ndarray) -> bool:
@@ -2227,9 +2243,12 @@ def _priced_bound(
     hh: _Households,
     lab: LaborerArrays,
     vac: VacancyArrays,
+    start: np.ndarray | None = None,
 ) -> pricing.PricedBound:
-    """`pricing.priced_bound` over the round's pairs (duplicates do no harm there)."""
-    start = pricing.assignment_prices(pairs, cap, relaxed)
+    """`pricing.priced_bound` over the round's pairs (duplicates do no harm there), from
+    `start` prices or else the relaxation's (`pricing.assignment_prices`)."""
+    if start is None:
+        start = pricing.assignment_prices(pairs, cap, relaxed)
     is_member = lab.household >= 0
     singles = _select_lab(pairs, ~is_member)
     members = _select_lab(pairs, is_member)

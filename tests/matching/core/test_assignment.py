@@ -784,12 +784,13 @@ def test_taker_scores_are_each_vacancys_best_unplaced_pool_score() -> None:
 
 
 def test_singles_are_placed_again_exactly_with_the_members_fixed() -> None:
-    # Laborer 0 is a household member at vacancy 0 (2 openings); singles 1-4. The singles'
+    # Laborer 0 is a household member at vacancy 0 (2 openings); singles 1-5. The singles'
     # places are poor: 1 holds vacancy 0's other opening with 10 points while 2 would
     # score 90 there, and 3 holds vacancy 1 (1 opening) where 4 scores more; 3 also fits
-    # vacancy 2 (1 opening).
-    state = assignment._State(5, np.array([2, 1, 1]))
-    state.place(np.array([0, 1, 3]), np.array([0, 0, 1]), np.array([70, 10, 50]))
+    # vacancy 2 (1 opening). Single 5 holds vacancy 3 by a pair that is in no pool list
+    # (the flow gets the singles' current pairs too, so it keeps that place).
+    state = assignment._State(6, np.array([2, 1, 1, 1]))
+    state.place(np.array([0, 1, 3, 5]), np.array([0, 0, 1, 3]), np.array([70, 10, 50, 20]))
     pool = [
         CandidatePairs(
             np.array([0, 1, 1, 2, 3, 3, 4]),
@@ -797,13 +798,14 @@ def test_singles_are_placed_again_exactly_with_the_members_fixed() -> None:
             np.array([70, 10, 5, 90, 50, 40, 60]),
         )
     ]
-    singles = np.array([False, True, True, True, True])
+    singles = np.array([False, True, True, True, True, True])
     spent: dict[str, float] = {}
     assignment._resolve_singles(state, pool, singles, spent)
-    # Most placements (4: the member and three singles), then the best score: 2 at 0 (90),
-    # 4 at 1 (60), 3 at 2 (40); 1 is left out (its pairs lead to full vacancies).
-    assert state.vacancy.tolist() == [0, -1, 0, 2, 1]
-    assert state.score.tolist() == [70, 0, 90, 40, 60]
+    # Most placements (5: the member and four singles), then the best score: 2 at 0 (90),
+    # 4 at 1 (60), 3 at 2 (40), 5 stays at 3; 1 is left out (its pairs lead to full
+    # vacancies).
+    assert state.vacancy.tolist() == [0, -1, 0, 2, 1, 3]
+    assert state.score.tolist() == [70, 0, 90, 40, 60, 20]
     assert spent["flow"] > 0
 
 
@@ -854,10 +856,10 @@ def test_households_move_to_the_option_their_prices_favour() -> None:
         (100.0, 0, [0, 1], [1, 1], [80, 80])
     ]
     spent: dict[str, float] = {}
-    new, moved = assignment._move_households(
+    new, moved, kept = assignment._move_households(
         state, hh, pool, members, np.zeros(2), lab, vac, lab.household < 0, spent
     )
-    assert moved == 1
+    assert (moved, kept) == (1, True)
     assert new.vacancy.tolist() == [1, 1, 0, -1]
     assert new.score.tolist() == [80, 80, 70, 0]
     assert state.vacancy.tolist() == [0, 0, 1, -1]  # the round's state is not changed
@@ -868,8 +870,50 @@ def test_household_moves_that_lose_placements_are_not_kept() -> None:
     # 160 at prices 0) would leave both out: 2 placed instead of 4, so nothing moves.
     singles = CandidatePairs(np.array([2, 3]), np.array([1, 1]), np.array([90, 90]))
     lab, vac, hh, members, state, pool = _move_case(singles, [(2, 1, 90), (3, 1, 90)])
-    new, moved = assignment._move_households(
+    new, moved, kept = assignment._move_households(
         state, hh, pool, members, np.zeros(2), lab, vac, lab.household < 0, {}
     )
-    assert (new is state, moved) == (True, 0)
+    assert (new is state, moved, kept) == (True, 0, False)
     assert state.vacancy.tolist() == [0, 0, 1, 1]
+
+
+def test_a_kept_batch_may_move_no_household_but_place_singles_better() -> None:
+    # Household 0 (laborers 0, 1) sits at A and would rather be at B, which household 1
+    # (laborers 4, 5, who fit B only) fills: the move does not fit, 0 keeps its places.
+    # Single 2 sits at A with 10 points and scores 50 at C, which is free: the singles'
+    # exact flow moves it, so the batch is kept with no household moved.
+    lab = make_laborers(6, household=np.array([0, 0, -1, -1, 1, 1]))
+    vac = make_vacancies(3, employer=np.array([0, 1, 2]), openings=np.array([3, 2, 1]))
+    hh = assignment._Households.build(
+        lab, HouseholdArrays(keep_together=np.full(2, KEEP_SAME_EMPLOYER, dtype=np.int8))
+    )
+    members = CandidatePairs(
+        np.array([0, 0, 1, 1, 4, 5]),
+        np.array([0, 1, 0, 1, 1, 1]),
+        np.array([30, 80, 30, 80, 90, 90]),
+    )
+    singles_pairs = CandidatePairs(np.array([2, 2]), np.array([0, 2]), np.array([10, 50]))
+    state = assignment._State(6, vac.openings)
+    state.place(np.array([0, 1, 2, 4, 5]), np.array([0, 0, 0, 1, 1]),
+                np.array([30, 30, 10, 90, 90]))  # fmt: skip
+    new, moved, kept = assignment._move_households(
+        state, hh, [singles_pairs], members, np.zeros(3), lab, vac, lab.household < 0, {}
+    )
+    assert (moved, kept) == (0, True)
+    assert new.vacancy.tolist() == [0, 0, 2, -1, 1, 1]
+    assert new.score.tolist() == [30, 30, 50, 0, 90, 90]
+
+
+def test_rounds_move_households_by_price_and_stay_within_the_bound() -> None:
+    inst = make_instance(3000, 40, 1000, seed=0, household_share=0.3)
+    policy = Policy()
+    res = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy, k=2)
+    check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
+    assert res.stats["price_moves"] > 0
+    assert (res.stats["price_moves_placed"], res.stats["price_moves_score"]) >= (0, 0)
+    assert res.household_bound >= res.total_score
+    off = assignment.solve_round(
+        inst.lab, inst.vac, inst.households, inst.vocab, policy, k=2, price_households=False
+    )
+    assert "price_moves" not in off.stats
+    assert (off.assigned, off.total_score) < (res.assigned, res.total_score)
