@@ -1383,19 +1383,21 @@ CHAIN_MAX = 25
 # would cost far more than 10% of a full-scale round; below this it is cheap and pays.
 LNS_MAX_PAIRS = 1_000_000
 # The bound that prices households (`pricing.priced_bound`) runs up to this many pairs
-# (the singles' pool pairs and the members' pairs). At 100,000 laborers (1.1M pairs) it takes
-# 0.9 s, most of the numeric core's time again; at Baise scale (38M pairs) the
-# adjustments would take over a minute.
-PRICED_MAX_PAIRS = 2_000_000
+# (the singles' pool pairs and the members' pairs): 0.8 s at 100,000 laborers (1.2M
+# pairs), 3.3 s at 300,000 (4.3M); at Baise scale (38M pairs) the adjustments would take
+# over a minute.
+PRICED_MAX_PAIRS = 5_000_000
 # At the end of a round of up to this many pool pairs, the single laborers are placed
-# again by one unpruned flow (`_resolve_singles`). At 100,000 laborers (1M singles' pairs)
-# that took 0.9 s and raised the total score by 1.0% (80 more placed); at Baise scale a
-# flow over 30M pairs would take about 28 s.
-SINGLES_EXACT_MAX_PAIRS = 2_000_000
+# again by one unpruned flow (`_resolve_singles`), and households are moved by price
+# (`_move_households`). At 100,000 laborers the flow took 1.1 s and the moves 1.0 s; at
+# 300,000 laborers (3.9M pool pairs) 7.1 s and 6.9 s, and the round placed 752 more
+# people (0.7%) with a 1.6% higher total score, in 21.7 s instead of 4.8 s. At Baise
+# scale one flow over the singles' 30M pairs would take about 28 s.
+SINGLES_EXACT_MAX_PAIRS = 5_000_000
 # Batches of households moved to the options the priced bound's prices favour
 # (`_move_households`), each one exact flow of the singles; the batch halves after each
-# that does not improve the round. At 100,000 laborers the first batch (758 households)
-# placed 129 more people and raised the total score by 0.41%.
+# that does not improve the round. At 100,000 laborers the first batch (967 households)
+# placed 130 more people and raised the total score by 0.41%.
 PRICE_MOVE_TRIALS = 4
 
 
