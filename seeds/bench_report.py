@@ -79,16 +79,23 @@ def render(results: dict[str, Any], options: dict[str, Any]) -> str:
             _ok(gap is not None and gap < 0.005),
         )
     )
-    small_gap = _get(small, "round", "household_gap")
-    rows.append(
-        (
-            "Gap to the bound that prices households, over the round's candidate pairs, "
-            f"{small.get('laborers_in_database', 0):,} laborers",
-            "reported",
-            f"{small_gap:.3%}" if small_gap is not None else "not computed",
-            "n/a",
+    for res in (small, big):
+        own_gap = _get(res, "round", "household_gap")
+        text = f"{own_gap:.3%}" if own_gap is not None else "not computed"
+        if _get(res, "round", "stages", "priced_after_done"):
+            text += (
+                f" (computed after the run was done, in "
+                f"{_get(res, 'round', 'stages', 'priced_seconds')} s)"
+            )
+        rows.append(
+            (
+                "Gap to the bound that prices households, over the round's candidate pairs, "
+                f"{res.get('laborers_in_database', 0):,} laborers",
+                "reported",
+                text,
+                "n/a",
+            )
         )
-    )
     samples = results.get("households", [])
     if samples:
         every = [x.get("priced_gap_all_pairs") for x in samples]

@@ -28,6 +28,7 @@ Layers:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from matching.core.types import (
     RoundResult,
     VacancyArrays,
     Vocabulary,
+    household_gap,
 )
 
 # Components (laborers + vacancies joined by candidate pairs) that contain households
@@ -1382,10 +1384,11 @@ CHAIN_MAX = 25
 # single's pairs (~1.3 s per round at 100k laborers for a 0.03-point gain there), so it
 # would cost far more than 10% of a full-scale round; below this it is cheap and pays.
 LNS_MAX_PAIRS = 1_000_000
-# The bound that prices households (`pricing.priced_bound`) runs up to this many pairs
-# (the singles' pool pairs and the members' pairs): 0.8 s at 100,000 laborers (1.2M
-# pairs), 3.3 s at 300,000 (4.3M); at Baise scale (38M pairs) the adjustments would take
-# over a minute.
+# The bound that prices households (`pricing.priced_bound`) runs inside the round up to
+# this many pairs (the singles' pool pairs and the members' pairs): 1.3 s at 100,000
+# laborers (1.2M pairs). Above it (Baise scale: 35M pairs, about a minute) the round
+# hands it to its caller to compute after the proposals are written
+# (`RoundResult.household_bound_later`).
 PRICED_MAX_PAIRS = 5_000_000
 # At the end of a round of up to this many pool pairs, the single laborers are placed
 # again by one unpruned flow (`_resolve_singles`), and households are moved by price
@@ -2004,7 +2007,23 @@ def solve_round(
         stats["singles_exact_score"] = float(state.score.sum() - before[1])
 
     household_bound: int | None = None
-    if price_households and _priced_size(pool, cached_member_pairs, singles) <= PRICED_MAX_PAIRS:
+    bound_later: Callable[[], pricing.PricedBound] | None = None
+    if price_households and _priced_size(pool, cached_member_pairs, singles) > PRICED_MAX_PAIRS:
+        # Too large to wait for (about a minute at Baise scale): the caller computes it
+        # once the proposals are written. The pairs stay in memory until then; the call
+        # empties its own list of them (consume), never the round's pool.
+        stats["priced_pairs"] = float(_priced_size(pool, cached_member_pairs, singles))
+        bound_later = functools.partial(
+            _priced_bound,
+            list(_priced_pairs(pool, cached_member_pairs, singles)),
+            state.cap.copy(),
+            relax.vacancy,
+            hh,
+            lab,
+            vac,
+            consume=True,
+        )
+    elif price_households:
         t = time.perf_counter()
         priced = _priced_bound(
             _priced_pairs(pool, cached_member_pairs, singles),
@@ -2071,9 +2090,8 @@ def solve_round(
         upper_bound_assigned=upper_assigned,
         gap=(upper_bound - total) / upper_bound if upper_bound else 0.0,
         household_bound=household_bound,
-        household_gap=(household_bound - total) / household_bound
-        if household_bound
-        else (None if household_bound is None else 0.0),
+        household_gap=household_gap(household_bound, total),
+        household_bound_later=bound_later,
         vacancy_filled=filled,
         parts=parts,
         households_placed=int((final_status == 1).sum()),
@@ -2246,14 +2264,20 @@ def _priced_bound(
     lab: LaborerArrays,
     vac: VacancyArrays,
     start: np.ndarray | None = None,
+    *,
+    consume: bool = False,
 ) -> pricing.PricedBound:
     """`pricing.priced_bound` over the round's pairs (duplicates do no harm there), from
-    `start` prices or else the relaxation's (`pricing.assignment_prices`)."""
+    `start` prices or else the relaxation's (`pricing.assignment_prices`). `consume`
+    empties the list `pairs` once split into singles' and members' pairs, so that its
+    arrays can be freed (a third of a GB at Baise scale)."""
     if start is None:
         start = pricing.assignment_prices(pairs, cap, relaxed)
     is_member = lab.household >= 0
     singles = _select_lab(pairs, ~is_member)
     members = _select_lab(pairs, is_member)
+    if consume:
+        pairs.clear()
     mode = hh.mode[lab.household[members.laborer]] if hh.n else np.zeros(0, dtype=np.int8)
     return pricing.priced_bound(
         singles, members, _option_key(mode, members.vacancy.astype(np.int64), vac),

@@ -11,7 +11,7 @@ re-checking in every hot loop.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -392,6 +392,13 @@ class CandidatePairs:
         )
 
 
+def household_gap(bound: int | None, total: int) -> float | None:
+    """(bound - total) / bound; None without a bound."""
+    if bound is None:
+        return None
+    return (bound - total) / bound if bound else 0.0
+
+
 @dataclass
 class RoundResult:
     """Outcome of one matching round, ready to be written as proposed matches.
@@ -423,6 +430,9 @@ class RoundResult:
     # of those pairs (pairs outside them may do better). None: not computed.
     household_bound: int | None = None
     household_gap: float | None = None
+    # Set instead of the two above on rounds too large to wait for the bound: computes
+    # it (`pricing.PricedBound`) over the round's pairs, once, after the round.
+    household_bound_later: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
     parts: dict[str, np.ndarray] = field(default_factory=dict)
     # Households placed / left out entirely (never split).
     households_placed: int = 0

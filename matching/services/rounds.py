@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from jobmatch.bulk import CopyWriter, writer_for_connection
 from matching.core.assignment import solve_round
-from matching.core.types import PART_NAMES, LaborerArrays, RoundResult, VacancyArrays
+from matching.core.pricing import PricedBound
+from matching.core.types import (
+    PART_NAMES,
+    LaborerArrays,
+    RoundResult,
+    VacancyArrays,
+    household_gap,
+)
 from matching.models import Match, MatchEvent, MatchingRun, MatchStatus
 from matching.services import fanout
 from matching.services.jobs import job_claim, job_done, job_fail, job_progress
@@ -257,3 +264,27 @@ def _finish(run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: Ro
             "upper_bound_assigned": result.upper_bound_assigned,
         },
     )
+    if result.household_bound_later is not None:
+        _bound_later(run.pk, result.household_bound_later, result.total_score)
+
+
+def _bound_later(run_id: int, later: Callable[[], PricedBound], total_score: int) -> None:
+    """The bound that prices households, for a round too large to wait for it: computed
+    once the run is done and its proposals are written, then added to the run. A
+    failure here leaves the bound unknown (null); the round stands."""
+    try:
+        priced = later()
+    except Exception:
+        logger.exception("matching run %s: the household bound failed", run_id)
+        return
+    with transaction.atomic():
+        run = MatchingRun.objects.select_for_update().get(pk=run_id)
+        run.household_bound = priced.bound
+        run.household_gap = household_gap(priced.bound, total_score)
+        run.stats = {
+            **run.stats,
+            "priced_seconds": round(priced.seconds, 3),
+            "priced_steps": float(priced.steps),
+            "priced_after_done": 1.0,
+        }
+        run.save(update_fields=["household_bound", "household_gap", "stats"])

@@ -12,7 +12,9 @@ from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 
 from jobmatch.celery import app as celery_app
+from matching.core import assignment
 from matching.models import Match, MatchingRun
+from matching.services import rounds
 from matching.services.rounds import round_execute
 from matching.services.runs import run_create
 from tests.factories import LaborerFactory, MatchFactory, UserFactory, VacancyFactory
@@ -180,6 +182,55 @@ def test_round_is_idempotent_and_replaces_only_proposals(coordinator) -> None:
     )
     run.refresh_from_db()
     assert (run.status, run.deliveries) == ("done", 2)
+
+
+def test_a_round_too_large_to_wait_for_adds_its_household_bound_once_done(
+    coordinator, monkeypatch
+) -> None:
+    monkeypatch.setattr(assignment, "PRICED_MAX_PAIRS", 0)
+    pool(n_laborers=5, openings=4)
+    seen = []
+    computed = rounds._bound_later
+
+    def spy(run_id, later, total_score):  # type: ignore[no-untyped-def]
+        run = MatchingRun.objects.get(pk=run_id)
+        proposals = Match.objects.filter(run_id=run_id, status="proposed").count()
+        seen.append((run.status, run.household_bound, run.household_gap, proposals))
+        computed(run_id, later, total_score)
+
+    monkeypatch.setattr(rounds, "_bound_later", spy)
+    run = run_create(actor=coordinator, counties=[], occupations=[])
+    round_execute(run_id=run.pk)
+    run.refresh_from_db()
+    # Done and written first, without the bound; then the bound is added.
+    assert seen == [("done", None, None, 4)]
+    assert run.status == "done"
+    # No households: L's least value is the best total, which the round reaches.
+    assert run.total_score <= run.household_bound <= run.total_score + 2
+    assert run.household_gap == (run.household_bound - run.total_score) / run.household_bound
+    assert run.stats["priced_after_done"] == 1.0
+    assert run.stats["priced_steps"] >= 1
+    assert run.stats["priced_pairs"] >= 4
+
+
+def test_a_household_bound_that_fails_after_the_round_leaves_the_round_done(
+    coordinator, monkeypatch, caplog
+) -> None:
+    monkeypatch.setattr(assignment, "PRICED_MAX_PAIRS", 0)
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("bound broke")
+
+    monkeypatch.setattr(assignment, "_priced_bound", broken)
+    pool(n_laborers=5, openings=4)
+    run = run_create(actor=coordinator, counties=[], occupations=[])
+    round_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.error, run.assigned) == ("done", "", 4)
+    assert (run.household_bound, run.household_gap) == (None, None)
+    assert "priced_after_done" not in run.stats
+    assert Match.objects.filter(run=run, status="proposed").count() == 4
+    assert f"matching run {run.pk}: the household bound failed" in caplog.text
 
 
 def test_round_limited_to_counties_keeps_other_proposals(coordinator) -> None:

@@ -67,6 +67,43 @@ def test_a_household_whose_best_option_is_worth_nothing_asks_for_nothing() -> No
     assert demand.tolist() == [2, 2, 0]
 
 
+def test_clearing_prices_worked_by_hand() -> None:
+    # At prices A 20, B 10, C 5 (L as above). A pair's bid: the price below which its
+    # laborer (household) would rather take it than anything else.
+    # Laborer 0: A 30 (best), B 25: A bids 50 - 25 = 25, B 35 - 30 = 5. Laborer 1 has
+    # only A: 30 - 0 = 30.
+    # Household 0 has one option, employer 1 (55: laborer 2 B 10, laborer 3 C 45), and
+    # 0 without it. (2, B): the others give 45, so 20 - (0 - 45) = 65. (3, C): laborer
+    # 3's next pair there is B (20): 50 - max(20, 0 - 10) = 30. (3, B): 30 - 45 < 0.
+    # Household 1 has only city 1 (40): (4, C) 10 - (0 - 35) = 45, (5, C) 40 + 5 = 45.
+    # A clears at its highest bid (30), B at 65, C (2 openings) at its second (45).
+    value, clearing = hand_layout().clearing(np.array([20.0, 10.0, 5.0]), CAP)
+    assert value == 40 + 30 + 10 + 55 + 40
+    assert clearing.tolist() == [30.0, 65.0, 45.0]
+    # With B and C held, just below A's clearing price A is asked for by its 1 opening
+    # (laborer 1; laborer 0 turns to B), just above by nobody.
+    assert hand_layout().evaluate(np.array([29.99, 10.0, 5.0]), CAP)[1][0] == 1
+    assert hand_layout().evaluate(np.array([30.01, 10.0, 5.0]), CAP)[1][0] == 0
+
+
+def test_clearing_prices_round_bids_down_and_are_0_without_enough_bidders() -> None:
+    # Vacancy 0 (2 openings, price 0.4), vacancy 1 (1 opening, price 6.6). Laborer 0
+    # bids 81 for 0; laborer 1 gets 37.6 at 0 and 13.4 at 1, so bids 38 - 13.4 = 24.6
+    # for 0 and nothing for 1; laborer 2 bids 12 for 0. Vacancy 0 clears at its second
+    # bid, 24.6 rounded down to a quarter point; vacancy 1 has no bid: 0.
+    singles = CandidatePairs(
+        np.array([0, 1, 1, 2]), np.array([0, 0, 1, 0]), np.array([81, 38, 20, 12])
+    )
+    layout = pricing._Layout(
+        singles, CandidatePairs.empty(), np.zeros(0), np.full(3, -1), np.zeros(0, np.int64)
+    )
+    value, clearing = layout.clearing(np.array([0.4, 6.6]), np.array([2.0, 1.0]))
+    assert value == pytest.approx(2 * 0.4 + 6.6 + 80.6 + 37.6 + 11.6)
+    assert clearing.tolist() == [24.5, 0.0]
+    # With 4 openings the 3 bids are too few: the price falls to 0.
+    assert layout.clearing(np.zeros(2), np.array([4.0, 1.0]))[1].tolist() == [0.0, 0.0]
+
+
 def test_start_prices_are_what_another_laborer_gains_by_taking_an_opening() -> None:
     lab, vac, sc = (np.array(c) for c in zip(*PAIRS, strict=True))
     pairs = CandidatePairs(lab, vac, sc)
@@ -121,6 +158,13 @@ def test_round_reports_its_gap_to_the_priced_bound(monkeypatch) -> None:
     assert (too_many.household_bound, too_many.household_gap) == (None, None)
     # Without prices no household moves by them: the round is no better.
     assert (too_many.assigned, too_many.total_score) <= (res.assigned, res.total_score)
+    # The bound is left for the caller, over the same pairs.
+    assert too_many.household_bound_later is not None
+    later = too_many.household_bound_later()
+    assert best <= later.bound
+    assert later.steps >= 1
+    assert too_many.stats["priced_pairs"] >= len(lab)
+    assert res.household_bound_later is None
 
 
 def brute_best(n_lab, pairs, cap, household, size, key) -> int:
