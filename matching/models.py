@@ -56,7 +56,8 @@ class MatchingRun(models.Model):
     upper_bound = models.BigIntegerField(_("上界"), null=True, blank=True)
     gap = models.FloatField(_("与上界差距"), null=True, blank=True)
     # The bound that keeps the household rules and prices the openings (see
-    # matching.core.pricing); null where the round's pairs are too many to price.
+    # matching.core.pricing); null until computed: rounds of over 5 million pairs add it
+    # after they are done (about a minute at Baise scale), and stay null if that fails.
     household_bound = models.BigIntegerField(_("保持家庭同行的上界"), null=True, blank=True)
     household_gap = models.FloatField(_("与家庭上界差距"), null=True, blank=True)
     seconds = models.FloatField(_("耗时(秒)"), null=True, blank=True)

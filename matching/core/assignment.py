@@ -2267,10 +2267,14 @@ def _priced_bound(
     *,
     consume: bool = False,
 ) -> pricing.PricedBound:
-    """`pricing.priced_bound` over the round's pairs (duplicates do no harm there), from
+    """`pricing.priced_bound` over the round's pairs (duplicates leave it valid; they only
+    blunt the clearing steps a little: a duplicated best pair bids the price), from
     `start` prices or else the relaxation's (`pricing.assignment_prices`). `consume`
     empties the list `pairs` once split into singles' and members' pairs, so that its
-    arrays can be freed (a third of a GB at Baise scale)."""
+    arrays can be freed (a third of a GB at Baise scale); calling it again on that list
+    raises instead of bounding no pairs (0)."""
+    if consume and not pairs:
+        raise RuntimeError("the round's pairs were already priced and freed")
     if start is None:
         start = pricing.assignment_prices(pairs, cap, relaxed)
     is_member = lab.household >= 0

@@ -229,6 +229,7 @@ def test_a_household_bound_that_fails_after_the_round_leaves_the_round_done(
     assert (run.status, run.error, run.assigned) == ("done", "", 4)
     assert (run.household_bound, run.household_gap) == (None, None)
     assert "priced_after_done" not in run.stats
+    assert run.stats["priced_failed"] == 1.0
     assert Match.objects.filter(run=run, status="proposed").count() == 4
     assert f"matching run {run.pk}: the household bound failed" in caplog.text
 
