@@ -2008,20 +2008,21 @@ def solve_round(
 
     household_bound: int | None = None
     bound_later: Callable[[], pricing.PricedBound] | None = None
-    if price_households and _priced_size(pool, cached_member_pairs, singles) > PRICED_MAX_PAIRS:
+    n_priced = _priced_size(pool, cached_member_pairs, singles) if price_households else 0
+    if n_priced > PRICED_MAX_PAIRS:
         # Too large to wait for (about a minute at Baise scale): the caller computes it
-        # once the proposals are written. The pairs stay in memory until then; the call
-        # empties its own list of them (consume), never the round's pool.
-        stats["priced_pairs"] = float(_priced_size(pool, cached_member_pairs, singles))
+        # once the proposals are written. The pool stays in memory until then.
+        stats["priced_pairs"] = float(n_priced)
         bound_later = functools.partial(
-            _priced_bound,
-            list(_priced_pairs(pool, cached_member_pairs, singles)),
+            _priced_bound_later,
+            list(pool),
+            list(cached_member_pairs),
+            singles,
             state.cap.copy(),
             relax.vacancy,
             hh,
             lab,
             vac,
-            consume=True,
         )
     elif price_households:
         t = time.perf_counter()
@@ -2099,6 +2100,28 @@ def solve_round(
         stranding_pairs_added=strand_added,
         stats=stats,
     )
+
+
+def _priced_bound_later(
+    pool: list[CandidatePairs],
+    member_pairs: list[CandidatePairs],
+    singles: np.ndarray,
+    cap: np.ndarray,
+    relaxed: np.ndarray,
+    hh: _Households,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+) -> pricing.PricedBound:
+    """`_priced_bound` for a round too large to wait for it, once: its pairs are chosen
+    from the pool only now, outside the round's time (0.5 s at Baise scale), and the
+    lists it was given are emptied so that their arrays can be freed. A second call
+    raises instead of bounding no pairs (0)."""
+    if not pool:
+        raise RuntimeError("the round's pairs were already priced and freed")
+    pairs = list(_priced_pairs(pool, member_pairs, singles))
+    pool.clear()
+    member_pairs.clear()
+    return _priced_bound(pairs, cap, relaxed, hh, lab, vac, consume=True)
 
 
 def _priced_size(
@@ -2271,10 +2294,7 @@ def _priced_bound(
     blunt the clearing steps a little: a duplicated best pair bids the price), from
     `start` prices or else the relaxation's (`pricing.assignment_prices`). `consume`
     empties the list `pairs` once split into singles' and members' pairs, so that its
-    arrays can be freed (a third of a GB at Baise scale); calling it again on that list
-    raises instead of bounding no pairs (0)."""
-    if consume and not pairs:
-        raise RuntimeError("the round's pairs were already priced and freed")
+    arrays can be freed (a third of a GB at Baise scale)."""
     if start is None:
         start = pricing.assignment_prices(pairs, cap, relaxed)
     is_member = lab.household >= 0

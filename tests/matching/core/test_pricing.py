@@ -191,9 +191,10 @@ def test_round_reports_its_gap_to_the_priced_bound(monkeypatch) -> None:
     assert res.household_bound_later is None
     # Over the pairs it holds, as the round would have computed it; once only (it frees
     # the pairs).
-    held = list(bound_later.args[0])
+    pool, member_pairs, singles, *rest = bound_later.args
+    held = assignment._priced_pairs(list(pool), list(member_pairs), singles)
     assert too_many.stats["priced_pairs"] == sum(len(p) for p in held) >= len(lab)
-    direct = assignment._priced_bound(held, *bound_later.args[1:])
+    direct = assignment._priced_bound(list(held), *rest)
     later = bound_later()
     assert best <= later.bound == direct.bound
     assert later.steps == direct.steps >= 1
