@@ -34,7 +34,7 @@ import numpy as np
 from matching.core.types import CandidatePairs
 
 # Price adjustments of the priced bound, each one pass over the pairs: 60 took 1.3 s at
-# 100,000 laborers (1.2M pairs) and 46 to 62 s at Baise scale (35M pairs, AMD EPYC).
+# 100,000 laborers (1.2M pairs) and 46 to 63 s at Baise scale (35M pairs, AMD EPYC).
 PRICED_STEPS = 60
 # Subgradient steps without a lower L before the step factor halves.
 PRICED_PATIENCE = 3
