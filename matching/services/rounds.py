@@ -244,6 +244,9 @@ def _finish(run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: Ro
     t = time.perf_counter()
     write_proposals(run, lab, vac, result)
     stats["write"] = round(time.perf_counter() - t, 3)
+    if result.household_bound_later is not None:
+        # Tells clients the null household bound is coming, not absent (see below).
+        stats["priced_pending"] = 1.0
     job_done(
         MatchingRun,
         run.pk,
@@ -272,7 +275,8 @@ def _bound_later(run_id: int, later: Callable[[], PricedBound], total_score: int
     """The bound that prices households, for a round too large to wait for it: computed
     once the run is done and its proposals are written, then added to the run. A
     failure here leaves the bound unknown (null, and `stats["priced_failed"]`) and is
-    logged; the round stands, and its task succeeds."""
+    logged; the round stands, and its task succeeds. Meanwhile the run's
+    `stats["priced_pending"]` is 1."""
     t = time.perf_counter()
     try:
         priced = later()
@@ -288,6 +292,7 @@ def _bound_later(run_id: int, later: Callable[[], PricedBound], total_score: int
     except Exception:
         logger.exception("matching run %s: the household bound failed", run_id)
         fields, stats = {}, {"priced_failed": 1.0}
+    stats["priced_pending"] = 0.0
     try:
         with transaction.atomic():
             run = MatchingRun.objects.select_for_update().get(pk=run_id)

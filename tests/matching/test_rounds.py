@@ -195,7 +195,15 @@ def test_a_round_too_large_to_wait_for_adds_its_household_bound_once_done(
     def spy(run_id, later, total_score):  # type: ignore[no-untyped-def]
         run = MatchingRun.objects.get(pk=run_id)
         proposals = Match.objects.filter(run_id=run_id, status="proposed").count()
-        seen.append((run.status, run.household_bound, run.household_gap, proposals))
+        seen.append(
+            (
+                run.status,
+                run.household_bound,
+                run.household_gap,
+                run.stats["priced_pending"],
+                proposals,
+            )
+        )
         computed(run_id, later, total_score)
 
     monkeypatch.setattr(rounds, "_bound_later", spy)
@@ -203,12 +211,13 @@ def test_a_round_too_large_to_wait_for_adds_its_household_bound_once_done(
     round_execute(run_id=run.pk)
     run.refresh_from_db()
     # Done and written first, without the bound; then the bound is added.
-    assert seen == [("done", None, None, 4)]
+    assert seen == [("done", None, None, 1.0, 4)]
     assert run.status == "done"
     # No households: L's least value is the best total, which the round reaches.
     assert run.total_score <= run.household_bound <= run.total_score + 2
     assert run.household_gap == (run.household_bound - run.total_score) / run.household_bound
     assert run.stats["priced_after_done"] == 1.0
+    assert run.stats["priced_pending"] == 0.0
     assert run.stats["priced_steps"] >= 1
     assert run.stats["priced_pairs"] >= 4
 
@@ -230,6 +239,7 @@ def test_a_household_bound_that_fails_after_the_round_leaves_the_round_done(
     assert (run.household_bound, run.household_gap) == (None, None)
     assert "priced_after_done" not in run.stats
     assert run.stats["priced_failed"] == 1.0
+    assert run.stats["priced_pending"] == 0.0
     assert Match.objects.filter(run=run, status="proposed").count() == 4
     assert f"matching run {run.pk}: the household bound failed" in caplog.text
 
