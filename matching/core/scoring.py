@@ -651,8 +651,12 @@ def _make_blocks(
     policy: Policy,
     occupations: Iterable[int] | None,
     vac_rows: np.ndarray | None,
+    shift: np.ndarray | None = None,
 ) -> list[_Block]:
-    """Split open vacancies (optionally only `vac_rows`) into per-occupation blocks."""
+    """Split open vacancies (optionally only `vac_rows`) into per-occupation blocks.
+
+    `shift[j]` (int32 >= 0, optional) is added to vacancy j's amenity points: the
+    searches then rank by score + shift (see `generate_candidates`' `price`)."""
     rows = np.arange(len(vac), dtype=np.int64) if vac_rows is None else np.unique(vac_rows)
     rows = rows[vac.openings[rows] > 0]
     occ = vac.occupation[rows]
@@ -678,7 +682,8 @@ def _make_blocks(
                     hi=hi,
                     wage_min=vac.wage_min[cols],
                     wage_max=vac.wage_max[cols],
-                    amen=amen_table[vac.accommodation[cols].astype(np.int64) + vac.meals[cols]],
+                    amen=amen_table[vac.accommodation[cols].astype(np.int64) + vac.meals[cols]]
+                    + (0 if shift is None else shift[cols]),
                 )
             )
     return blocks
@@ -1248,6 +1253,7 @@ def generate_candidates(
     vacancies: np.ndarray | None = None,
     workers: int | None = None,
     progress: Callable[[float], None] | None = None,
+    price: np.ndarray | None = None,
 ) -> CandidatePairs:
     """The best k vacancies per laborer among pairs that pass every hard rule.
 
@@ -1256,10 +1262,57 @@ def generate_candidates(
     memory stays bounded, on `workers` threads (numpy releases the GIL). `laborers` /
     `vacancies` restrict rows / columns to index subsets. Ties: score desc, then vacancy
     index asc; the result is sorted by laborer, then that order.
+
+    `price[j]` (whole points >= 0, optional) ranks by score - price[j] instead: the best
+    k vacancies per laborer at those prices, ties and order by that value. The pairs
+    still carry their scores. The same search, with each vacancy's amenity points
+    lowered by its price (lifted by the highest price, so that a pair that passes the
+    hard rules keeps a key >= 0, which is how the search tells it from one that fails).
     """
     k = policy.k if k is None else int(k)
     if k < 1:
         raise ValueError("k must be >= 1")
+    if price is None:
+        return _candidates(
+            lab, vac, vocab, policy, k, occupations, laborers=laborers, vacancies=vacancies,
+            workers=workers, progress=progress, shift=None,
+        )  # fmt: skip
+    p = np.asarray(price)
+    if p.shape != (len(vac),) or p.dtype.kind not in "iu" or (p.size and p.min() < 0):
+        raise ValueError("price must hold one whole number >= 0 per vacancy")
+    top = int(p.max(initial=0))
+    if top > MAX_PRICE:
+        raise ValueError(f"price must be at most {MAX_PRICE}")
+    shift = (top - p).astype(np.int32)
+    out = _candidates(
+        lab, vac, vocab, policy, k, occupations, laborers=laborers, vacancies=vacancies,
+        workers=workers, progress=progress, shift=shift,
+    )  # fmt: skip
+    score = out.score.astype(np.int32) - shift[out.vacancy]
+    return CandidatePairs(out.laborer, out.vacancy, score.astype(out.score.dtype))
+
+
+# Highest price `generate_candidates` takes: score + shift stays far below the key's
+# 15 bits of points, and far above the hard rules' penalty (_PEN >> _SHIFT).
+MAX_PRICE = 1_000
+
+
+def _candidates(
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    k: int,
+    occupations: Iterable[int] | None,
+    *,
+    laborers: np.ndarray | None,
+    vacancies: np.ndarray | None,
+    workers: int | None,
+    progress: Callable[[float], None] | None,
+    shift: np.ndarray | None,
+) -> CandidatePairs:
+    """`generate_candidates` with `shift[j]` added to vacancy j's points (scores come
+    out with it)."""
     lab_rows = None if laborers is None else _sorted_unique(laborers)
     if lab.excluded.shape[0]:
         # The few laborers with excluded pairs ask for as many more as they exclude, so
@@ -1269,17 +1322,17 @@ def generate_candidates(
         rows = np.arange(len(lab), dtype=np.int64) if lab_rows is None else lab_rows
         special = rows[per_row[rows] > 0]
         if special.shape[0]:
-            common = dict(workers=workers, progress=None)
+            common = dict(workers=workers, progress=None, shift=shift)
             plain = dataclasses.replace(lab, excluded=np.zeros(0, dtype=np.int64))
             rest = rows[per_row[rows] == 0]
             parts = [
-                generate_candidates(
+                _candidates(
                     plain, vac, vocab, policy, k, occupations,
                     laborers=rest, vacancies=vacancies, **common,
                 ),
                 _drop_excluded(
                     lab,
-                    generate_candidates(
+                    _candidates(
                         plain, vac, vocab, policy, k + int(per_row[special].max()),
                         occupations, laborers=special, vacancies=vacancies, **common,
                     ),
@@ -1290,7 +1343,7 @@ def generate_candidates(
             return merge_candidates(parts, k)
     fit = fit_matrix(vocab, policy)
     credit = _credit_table(policy)
-    blocks = _make_blocks(vac, policy, occupations, vacancies)
+    blocks = _make_blocks(vac, policy, occupations, vacancies, shift)
     if not blocks or len(lab) == 0:
         return CandidatePairs.empty()
     skilled = _SkilledRows(lab, lab_rows)

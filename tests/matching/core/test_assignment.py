@@ -917,3 +917,26 @@ def test_rounds_move_households_by_price_and_stay_within_the_bound() -> None:
     )
     assert "price_moves" not in off.stats
     assert (off.assigned, off.total_score) < (res.assigned, res.total_score)
+
+
+def test_rounds_priced_by_a_sample_keep_every_rule_and_strand_nobody(monkeypatch) -> None:
+    # Large rounds rank candidates by score - price, prices from a sample's relaxation:
+    # the round still keeps capacities and households, strands nobody, and gives the
+    # same result twice.
+    inst = make_instance(5000, 400, seed=4)
+    policy = Policy()
+    monkeypatch.setattr(assignment, "PRICE_SAMPLE_MIN", 0)
+    monkeypatch.setattr(assignment, "PRICE_SAMPLE", 0.2)
+    price = assignment._sample_prices(inst.lab, inst.vac, inst.vocab, policy, workers=2)
+    assert price.dtype == np.int64 and price.shape == (len(inst.vac),)
+    assert price.min() >= 0 and price.max() <= scoring.MAX_PRICE
+    assert (price > 0).sum() > 100
+    res = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy)
+    assert res.stats["sample_prices"] > 0
+    check_round(res, inst.lab, inst.vac, inst.vocab, policy, inst.households)
+    again = assignment.solve_round(inst.lab, inst.vac, inst.households, inst.vocab, policy)
+    assert np.array_equal(again.assignment, res.assignment)
+    # The first candidates are each laborer's best k at those prices.
+    first = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, policy, price=price)
+    plain = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, policy)
+    assert len(first) == len(plain) and not np.array_equal(first.vacancy, plain.vacancy)

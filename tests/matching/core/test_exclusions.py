@@ -73,6 +73,15 @@ def test_candidates_skip_excluded_pairs_and_still_give_k(seed: int, k: int) -> N
     part = scoring.generate_candidates(lab, inst.vac, inst.vocab, policy, k=k, laborers=rows)
     sel = np.isin(want.laborer, rows)
     assert np.array_equal(part.vacancy, want.vacancy[sel])
+    # At prices too: the laborers with exclusions still get their best k.
+    price = np.random.default_rng(seed).integers(0, 60, len(inst.vac))
+    got = scoring.generate_candidates(
+        lab, inst.vac, inst.vocab, policy, k=k, workers=2, price=price
+    )
+    want = brute_top_k(lab, inst.vac, inst.vocab, policy, k, price)
+    assert np.array_equal(got.laborer, want.laborer)
+    assert np.array_equal(got.vacancy, want.vacancy)
+    assert np.array_equal(got.score, want.score)
 
 
 def test_vacancy_rankings_skip_excluded_pairs() -> None:

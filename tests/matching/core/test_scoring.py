@@ -27,14 +27,21 @@ def all_pairs(lab: LaborerArrays, vac: VacancyArrays) -> tuple[np.ndarray, np.nd
 
 
 def brute_top_k(
-    lab: LaborerArrays, vac: VacancyArrays, vocab: Vocabulary, policy: Policy, k: int
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    k: int,
+    price: np.ndarray | None = None,
 ) -> CandidatePairs:
-    """Best k feasible vacancies per laborer from the pair functions (reference)."""
+    """Best k feasible vacancies per laborer from the pair functions (reference), by
+    score - price[vacancy] when prices are given."""
     li, vj = all_pairs(lab, vac)
     ok = scoring.hard_mask(lab, vac, vocab, policy, li, vj)
     li, vj = li[ok], vj[ok]
     sc = scoring.score_parts(lab, vac, vocab, policy, li, vj)["score"].astype(np.int64)
-    order = np.lexsort((vj, -sc, li))
+    value = sc if price is None else sc - price[vj]
+    order = np.lexsort((vj, -value, li))
     li, vj, sc = li[order], vj[order], sc[order]
     keep = np.arange(li.shape[0]) - np.searchsorted(li, li) < k
     return CandidatePairs(li[keep], vj[keep], sc[keep])
@@ -253,6 +260,52 @@ def test_generate_candidates_equals_brute_force(seed: int, k: int) -> None:
     assert np.array_equal(got.laborer, want.laborer)
     assert np.array_equal(got.vacancy, want.vacancy)
     assert np.array_equal(got.score, want.score)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [1, 6])
+def test_priced_candidates_equal_brute_force(seed: int, k: int) -> None:
+    """The best k by score - price: prices from 0 to above any score, so that a cheap
+    poor pair outranks a dear good one; the pairs keep their real scores."""
+    inst = make_instance(700, 90, seed=seed)
+    policy = Policy()
+    price = np.random.default_rng(seed).integers(0, 130, len(inst.vac))
+    price[::7] = 0
+    got = scoring.generate_candidates(
+        inst.lab, inst.vac, inst.vocab, policy, k=k, workers=2, price=price
+    )
+    want = brute_top_k(inst.lab, inst.vac, inst.vocab, policy, k, price)
+    plain = brute_top_k(inst.lab, inst.vac, inst.vocab, policy, k)
+    assert not np.array_equal(want.vacancy, plain.vacancy)  # the prices change the lists
+    assert np.array_equal(got.laborer, want.laborer)
+    assert np.array_equal(got.vacancy, want.vacancy)
+    assert np.array_equal(got.score, want.score)
+    # Restricted to some laborers and vacancies, as the no-stranding passes ask.
+    rows, cols = np.arange(0, 700, 3), np.arange(0, 90, 2)
+    part = scoring.generate_candidates(
+        inst.lab, inst.vac, inst.vocab, policy, k=k, laborers=rows, vacancies=cols,
+        price=price,
+    )  # fmt: skip
+    sub = brute_top_k(inst.lab.take(rows), inst.vac.take(cols), inst.vocab, policy, k, price[cols])
+    assert np.array_equal(part.laborer, rows[sub.laborer])
+    assert np.array_equal(part.vacancy, cols[sub.vacancy])
+    assert np.array_equal(part.score, sub.score)
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        (np.full(3, 5), "price must hold one whole number >= 0 per vacancy"),
+        (np.full(90, 2.5), "price must hold one whole number >= 0 per vacancy"),
+        (np.full(90, -1), "price must hold one whole number >= 0 per vacancy"),
+        (np.full(90, 1001), "price must be at most 1000"),
+    ],
+)
+def test_priced_candidates_refuse_bad_prices(price: np.ndarray, message: str) -> None:
+    inst = make_instance(50, 90, seed=0)
+    with pytest.raises(ValueError) as err:
+        scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, Policy(), k=2, price=price)
+    assert str(err.value) == message
 
 
 def test_bulk_scores_match_pair_scores_on_larger_blocks() -> None:
