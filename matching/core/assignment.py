@@ -516,7 +516,6 @@ def _sample_prices(
     vocab: Vocabulary,
     policy: Policy,
     workers: int | None,
-    spent: dict[str, float] | None = None,
 ) -> np.ndarray:
     """Whole-point prices per vacancy from a sample of the round (int64, >= 0).
 
@@ -542,13 +541,10 @@ def _sample_prices(
     cand = scoring.generate_candidates(s_lab, s_vac, vocab, policy, k=policy.k, workers=workers)
     state = _State(len(s_lab), s_vac.openings)
     f_lab, f_vac, f_sc = _prune(cand.laborer, cand.vacancy, cand.score, state.cap)
-    idx = _solve_flow(f_lab, f_vac, f_sc, state.cap, spent)
+    idx = _solve_flow(f_lab, f_vac, f_sc, state.cap)
     state.place(f_lab[idx], f_vac[idx], f_sc[idx].astype(np.int64))
     pool = [cand]
-    _unstrand(
-        state, pool, np.ones(len(s_lab), dtype=bool), s_lab, s_vac, vocab, policy, workers,
-        spent,
-    )  # fmt: skip
+    _unstrand(state, pool, np.ones(len(s_lab), dtype=bool), s_lab, s_vac, vocab, policy, workers)
     pairs = CandidatePairs.concat(pool)
     del pool, cand
     priced = pricing.priced_bound(
