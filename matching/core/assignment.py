@@ -510,6 +510,21 @@ def _open_pairs(
     return found
 
 
+def round_prices(
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+    workers: int | None = None,
+) -> np.ndarray | None:
+    """The prices a round of these laborers ranks vacancies by (`_sample_prices`), or
+    None below PRICE_SAMPLE_MIN laborers (by score alone). For benchmarks that rebuild
+    the round's candidate lists."""
+    if len(lab) < PRICE_SAMPLE_MIN:
+        return None
+    return _sample_prices(lab, vac, vocab, policy, workers)
+
+
 def _sample_prices(
     lab: LaborerArrays,
     vac: VacancyArrays,
@@ -1910,10 +1925,9 @@ def solve_round(
     n = len(lab)
     cpsat_limit = 10.0 if time_limit_s is None else float(time_limit_s)
 
-    price = None
-    if n >= PRICE_SAMPLE_MIN:
-        t = time.perf_counter()
-        price = _sample_prices(lab, vac, vocab, policy, workers)
+    t = time.perf_counter()
+    price = round_prices(lab, vac, vocab, policy, workers)
+    if price is not None:
         stats["sample_prices"] = time.perf_counter() - t
     t = time.perf_counter()
     cand = (

@@ -139,6 +139,12 @@ class Command(BaseCommand):
         t = time.perf_counter()
         greedy = assignment.greedy_baseline(lab, vac, vocab, policy, candidates)
         greedy_seconds = time.perf_counter() - t
+        # OR-Tools alone on the round's own first graph: its top-K lists are by score less
+        # the sample's prices at Baise scale (the greedy's are by score: first come, best
+        # score).
+        price = assignment.round_prices(lab, vac, vocab, policy)
+        if price is not None:
+            candidates = scoring.generate_candidates(lab, vac, vocab, policy, policy.k, price=price)
         t = time.perf_counter()
         flow = assignment.assign(candidates, vac.openings, n_laborers=len(lab))
         flow_seconds = time.perf_counter() - t

@@ -925,9 +925,11 @@ def test_rounds_priced_by_a_sample_keep_every_rule_and_strand_nobody(monkeypatch
     # same result twice.
     inst = make_instance(5000, 400, seed=4)
     policy = Policy()
+    assert assignment.round_prices(inst.lab, inst.vac, inst.vocab, policy) is None
     monkeypatch.setattr(assignment, "PRICE_SAMPLE_MIN", 0)
     monkeypatch.setattr(assignment, "PRICE_SAMPLE", 0.2)
-    price = assignment._sample_prices(inst.lab, inst.vac, inst.vocab, policy, workers=2)
+    price = assignment.round_prices(inst.lab, inst.vac, inst.vocab, policy, workers=2)
+    assert price is not None
     assert price.dtype == np.int64 and price.shape == (len(inst.vac),)
     assert price.min() >= 0 and price.max() <= scoring.MAX_PRICE
     assert (price > 0).sum() > 100
