@@ -991,7 +991,10 @@ def _household_status(
     v = state.vacancy[hh.members]
     placed = np.bincount(hid, weights=(v >= 0), minlength=hh.n)
     size = np.diff(hh.start)
-    key = np.where(v >= 0, _option_key(hh.mode[hid], np.maximum(v, 0), vac), -1)
+    # Keys of placed members only: with no vacancy at all there is no index to look up.
+    key = np.full(v.shape[0], -1, dtype=np.int64)
+    on = v >= 0
+    key[on] = _option_key(hh.mode[hid[on]], v[on], vac)
     kmin = np.full(hh.n, np.iinfo(np.int64).max)
     kmax = np.full(hh.n, np.iinfo(np.int64).min)
     np.minimum.at(kmin, hid, key)

@@ -17,7 +17,13 @@ from matching.models import Match, MatchingRun
 from matching.services import rounds
 from matching.services.rounds import round_execute
 from matching.services.runs import run_create
-from tests.factories import LaborerFactory, MatchFactory, UserFactory, VacancyFactory
+from tests.factories import (
+    HouseholdFactory,
+    LaborerFactory,
+    MatchFactory,
+    UserFactory,
+    VacancyFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -552,3 +558,22 @@ def test_loading_nobody_by_id_and_rows_of_laborers_who_left() -> None:
     without = dataclasses.replace(axes, counties=tuple(c for c in axes.counties if c != "451081"))
     with pytest.raises(RuntimeError, match="county: a code missing from the reference tables"):
         loading.load_laborers(without)
+
+
+def test_a_round_with_households_and_no_open_vacancy_is_done_with_nobody_placed(
+    coordinator,
+) -> None:
+    # Limited to the occupation of a filled vacancy: nothing is open, households wait.
+    household = HouseholdFactory()
+    soon = timezone.localdate() + timedelta(days=2)
+    for _ in range(2):
+        LaborerFactory(available_from=soon, household=household)
+    VacancyFactory(openings=3)
+    VacancyFactory(openings=2, occupation_id="garment_sewer", status="filled")
+    run = run_create(actor=coordinator, counties=[], occupations=["garment_sewer"])
+    round_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.error, run.openings, run.assigned, run.total_score) == (
+        "done", "", 0, 0, 0,
+    )  # fmt: skip
+    assert not Match.objects.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -942,3 +943,18 @@ def test_rounds_priced_by_a_sample_keep_every_rule_and_strand_nobody(monkeypatch
     first = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, policy, price=price)
     plain = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, policy)
     assert len(first) == len(plain) and not np.array_equal(first.vacancy, plain.vacancy)
+
+
+@pytest.mark.parametrize("case", ["no vacancy", "no opening left"])
+def test_a_round_with_households_and_nothing_open_places_nobody(case: str) -> None:
+    # e.g. a round limited to an occupation whose vacancies are all filled.
+    inst = make_instance(600, 30, seed=3, household_share=0.3)
+    vac = (
+        inst.vac.take(np.zeros(0, dtype=np.int64))
+        if case == "no vacancy"
+        else dataclasses.replace(inst.vac, openings=np.zeros(len(inst.vac), dtype=np.int32))
+    )
+    res = assignment.solve_round(inst.lab, vac, inst.households, inst.vocab, Policy())
+    assert (res.assigned, res.total_score, res.households_placed) == (0, 0, 0)
+    assert res.households_unplaced == len(inst.households)
+    assert (res.assignment == -1).all()
