@@ -136,8 +136,10 @@ FLOW_PRUNE_MIN = 100_000
 # well-paid vacancies: at Baise scale the first flow placed 213,000 people from 13
 # million pairs, and the relaxation ended with 519,455 placed (35,985,843 points). With
 # the prices of a 5% sample (3.2 s) it ended with 538,958 placed (36,339,818 points:
-# 0.98% more) in 2 s more after the sample; a 10% sample with 20 price steps (7 s) did
-# no better (537,847 placed, 36,319,730 points).
+# 0.98% more); a 10% sample with 20 price steps (7 s) did no better (537,847 placed,
+# 36,319,730 points). The whole round then placed 520,644 instead of 506,492 people,
+# with a 0.95% higher total score, in about 11 s more: the no-stranding passes do more
+# work (README, Decisions).
 PRICE_SAMPLE_MIN = 500_000
 PRICE_SAMPLE = 0.05
 # Price steps on the sample (`pricing.priced_bound`, households ignored).
