@@ -1886,6 +1886,7 @@ def solve_round(
     workers: int | None = None,
     candidates: CandidatePairs | None = None,
     price_households: bool = True,
+    price: np.ndarray | None = None,
 ) -> RoundResult:
     """One matching round: proposed vacancy per laborer, households kept together.
 
@@ -1918,7 +1919,8 @@ def solve_round(
 
     `households=None` ignores household rules. `time_limit_s` bounds each CP-SAT
     component solve (deterministic time, default 10 s). `candidates` may pass
-    precomputed top-k pairs (e.g. merged from per-occupation tasks); `workers` threads
+    precomputed top-k pairs (e.g. merged from per-occupation tasks), and `price` the
+    prices they were ranked by (default: `round_prices`); `workers` threads
     generate candidates. `progress(fraction)` is called after each stage.
     Deterministic: the same input gives the same output.
     """
@@ -1933,10 +1935,11 @@ def solve_round(
     n = len(lab)
     cpsat_limit = 10.0 if time_limit_s is None else float(time_limit_s)
 
-    t = time.perf_counter()
-    price = round_prices(lab, vac, vocab, policy, workers)
-    if price is not None:
-        stats["sample_prices"] = time.perf_counter() - t
+    if price is None:
+        t = time.perf_counter()
+        price = round_prices(lab, vac, vocab, policy, workers)
+        if price is not None:
+            stats["sample_prices"] = time.perf_counter() - t
     t = time.perf_counter()
     cand = (
         scoring.generate_candidates(lab, vac, vocab, policy, k=k, workers=workers, price=price)

@@ -74,18 +74,42 @@ def blocks(vac: VacancyArrays, n_tasks: int) -> list[list[int]]:
     return [sorted(g) for g in groups if g]
 
 
+def save_prices(run_id: int, price: np.ndarray | None) -> None:
+    """The round's vacancy prices (`assignment.round_prices`), if it has any: every block
+    ranks by them, as the round in one task does."""
+    if price is not None:
+        path = work_dir(run_id) / "prices.npy"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path.with_suffix(".tmp.npy"), price)
+        path.with_suffix(".tmp.npy").replace(path)
+
+
+def load_prices(run_id: int) -> np.ndarray | None:
+    path = work_dir(run_id) / "prices.npy"
+    return np.load(path) if path.exists() else None
+
+
 def score_block(run_id: int, occupations: list[int], vocab: Any, policy: Any) -> str:
     lab, vac, _ = load_pool(run_id)
     candidates = scoring.generate_candidates(
-        lab, vac, vocab, policy, policy.k, occupations=occupations
+        lab, vac, vocab, policy, policy.k, occupations=occupations, price=load_prices(run_id)
     )
     path = work_dir(run_id) / f"candidates-{'-'.join(map(str, occupations))}.npz"
     save(path, candidates)
     return str(path)
 
 
-def merged_candidates(paths: list[str], k: int) -> CandidatePairs:
-    return scoring.merge_candidates([load(Path(p), CandidatePairs) for p in sorted(paths)], k)
+def merged_candidates(paths: list[str], k: int, price: np.ndarray | None = None) -> CandidatePairs:
+    """The blocks' lists as one: each laborer's best k, by score less `price` if given
+    (as `scoring.generate_candidates` ranks them)."""
+    parts = [load(Path(p), CandidatePairs) for p in sorted(paths)]
+    if price is None:
+        return scoring.merge_candidates(parts, k)
+    # Merged by value (score less price, lifted to stay >= 0), then given their scores back.
+    lift = int(price.max(initial=0)) - price.astype(np.int64)
+    valued = [CandidatePairs(p.laborer, p.vacancy, p.score + lift[p.vacancy]) for p in parts]
+    out = scoring.merge_candidates(valued, k)
+    return CandidatePairs(out.laborer, out.vacancy, out.score - lift[out.vacancy])
 
 
 def cleanup(run_id: int) -> None:

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from jobmatch.bulk import CopyWriter, writer_for_connection
-from matching.core.assignment import solve_round
+from matching.core.assignment import round_prices, solve_round
 from matching.core.pricing import PricedBound
 from matching.core.types import (
     PART_NAMES,
@@ -196,6 +196,7 @@ def _fan_out(
     from matching.tasks import finish_round, score_block
 
     fanout.save_pool(run.pk, lab, vac, households)
+    fanout.save_prices(run.pk, round_prices(lab, vac, vocab, policy))
     groups = fanout.blocks(vac, settings.MATCHING_SCORING_FANOUT)
     chord(score_block.si(run.pk, occupations) for occupations in groups)(finish_round.s(run.pk))
 
@@ -215,8 +216,9 @@ def round_finish(*, run_id: int, candidate_paths: list[str]) -> None:
         policy = policy_core(run.policy)
         vocab, _ = vocabulary_arrays()
         lab, vac, households = fanout.load_pool(run_id)
+        price = fanout.load_prices(run_id)
         t = time.perf_counter()
-        candidates = fanout.merged_candidates(candidate_paths, policy.k)
+        candidates = fanout.merged_candidates(candidate_paths, policy.k, price)
         merge_seconds = time.perf_counter() - t
         result = solve_round(
             lab,
@@ -225,6 +227,7 @@ def round_finish(*, run_id: int, candidate_paths: list[str]) -> None:
             vocab,
             policy,
             candidates=candidates,
+            price=price,
             progress=_progress_reporter(run_id, 0.4, 0.5),
         )
         result.stats["merge"] = merge_seconds

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
@@ -117,11 +118,15 @@ def proposals_of(run: MatchingRun) -> list[tuple[int, int, int, dict]]:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("priced", [False, True], ids=["by score", "priced by a sample"])
 def test_fanned_out_round_on_a_real_worker_equals_the_single_task_round(
-    celery_worker, settings
+    celery_worker, settings, monkeypatch, priced: bool
 ) -> None:
     from matching.services.rounds import fanout_enabled
 
+    if priced:  # as rounds of 50,000 laborers and more are (here the sample is everybody)
+        monkeypatch.setattr(assignment, "PRICE_SAMPLE_MIN", 0)
+        monkeypatch.setattr(assignment, "PRICE_SAMPLE", 1.0)
     settings.MATCHING_SCORING_FANOUT = 3
     assert fanout_enabled(), "make test sets CELERY_RESULT_BACKEND; chords need it"
     mixed_pool()
@@ -139,7 +144,36 @@ def test_fanned_out_round_on_a_real_worker_equals_the_single_task_round(
     single.refresh_from_db()
     assert single.status == "done"
     assert "merge" not in single.stats
+    assert ("sample_prices" in single.stats) is priced
     assert proposals_of(single) == fanned_rows
+
+
+@pytest.mark.parametrize("priced", [False, True])
+def test_blocks_scored_apart_merge_to_the_one_task_candidates(tmp_path, priced: bool) -> None:
+    # Each laborer's best k over all blocks: by score, or by score less the prices that
+    # the blocks ranked by (a laborer's best priced pair may score less than another).
+    from matching.core import scoring
+    from matching.core.synthetic import make_instance
+    from matching.core.types import CandidatePairs, Policy
+    from matching.services import fanout
+
+    inst = make_instance(800, 120, seed=5)
+    policy = Policy()
+    price = np.random.default_rng(5).integers(0, 90, len(inst.vac)) if priced else None
+    paths = []
+    for group in fanout.blocks(inst.vac, 3):
+        part = scoring.generate_candidates(
+            inst.lab, inst.vac, inst.vocab, policy, occupations=group, price=price
+        )
+        paths.append(str(tmp_path / f"{group[0]}.npz"))
+        fanout.save(Path(paths[-1]), part)
+    assert len(paths) == 3
+    got = fanout.merged_candidates(paths, policy.k, price)
+    want = scoring.generate_candidates(inst.lab, inst.vac, inst.vocab, policy, price=price)
+    assert isinstance(got, CandidatePairs)
+    assert np.array_equal(got.laborer, want.laborer)
+    assert np.array_equal(got.vacancy, want.vacancy)
+    assert np.array_equal(got.score, want.score)
 
 
 def test_one_round_at_a_time(client_for, coordinator) -> None:
