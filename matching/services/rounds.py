@@ -196,7 +196,14 @@ def _fan_out(
     from matching.tasks import finish_round, score_block
 
     fanout.save_pool(run.pk, lab, vac, households)
-    fanout.save_prices(run.pk, round_prices(lab, vac, vocab, policy))
+    t = time.perf_counter()
+    price = round_prices(lab, vac, vocab, policy)
+    if price is not None:
+        # The solve gets these prices and does not time them: its stages come from here.
+        fanout.save_prices(run.pk, price)
+        run.refresh_from_db(fields=["stats"])
+        stats = {**run.stats, "sample_prices": round(time.perf_counter() - t, 3)}
+        MatchingRun.objects.filter(pk=run.pk).update(stats=stats)
     groups = fanout.blocks(vac, settings.MATCHING_SCORING_FANOUT)
     chord(score_block.si(run.pk, occupations) for occupations in groups)(finish_round.s(run.pk))
 

@@ -145,6 +145,7 @@ def test_fanned_out_round_on_a_real_worker_equals_the_single_task_round(
     assert single.status == "done"
     assert "merge" not in single.stats
     assert ("sample_prices" in single.stats) is priced
+    assert ("sample_prices" in fanned.stats) is priced
     assert proposals_of(single) == fanned_rows
 
 
