@@ -154,16 +154,32 @@ def _insert_proposals(
     return written
 
 
+def _offered_since(lab: LaborerArrays) -> np.ndarray:
+    """Mask of the round's laborers who hold an offered or accepted match now.
+
+    The pool left out everybody holding one when it was read; an employer may since have
+    offered one of the old proposals. Called once those are deleted (and locked, until
+    the commit): no new offer can come for a laborer of the round after that. Without
+    this the round would propose a job to someone holding an offer, and proposing the
+    offered pair again broke the round's whole write on `one_open_match_per_pair`.
+    """
+    holders = Match.objects.filter(
+        status__in=[MatchStatus.OFFERED, MatchStatus.ACCEPTED]
+    ).values_list("laborer_id", flat=True)
+    return np.isin(lab.id, np.fromiter(holders.iterator(chunk_size=10_000), dtype=np.int64))
+
+
 def write_proposals(
     run: MatchingRun, lab: LaborerArrays, vac: VacancyArrays, result: RoundResult
 ) -> int:
-    """Replace the proposals `run` replaces by the round's, in one transaction."""
+    """Replace the proposals `run` replaces by the round's, in one transaction; returns
+    the proposals written (laborers offered a job since the pool was read get none)."""
     with transaction.atomic():
         delete_proposals(run)
+        placed = (result.assignment >= 0) & ~_offered_since(lab)
         return _insert_proposals(
-            run, lab, vac, np.flatnonzero(result.assignment >= 0), result.assignment,
-            result.score, result.parts,
-        )  # fmt: skip
+            run, lab, vac, np.flatnonzero(placed), result.assignment, result.score, result.parts
+        )
 
 
 class _Abandoned(Exception):
@@ -259,6 +275,7 @@ class EarlyWrite:
 
     def _write(self) -> dict[str, float]:
         times = {"write_early": 0.0, "write_final": 0.0, "write_changed": 0.0}
+        offered = np.zeros(len(self.lab), dtype=bool)
         try:
             with transaction.atomic():  # this thread's own connection
                 with connection.cursor() as cursor:
@@ -269,11 +286,14 @@ class EarlyWrite:
                     t = time.perf_counter()
                     if written is None:
                         delete_proposals(self.run)
+                        offered = _offered_since(self.lab)
                         written = np.full(assignment.shape[0], -1, dtype=assignment.dtype)
+                    assignment = np.where(offered, -1, assignment)
                     changed = self._apply(written, assignment, score, parts)
                     written = assignment
                     if final:
                         times["write_changed"] = float(changed)
+                        times["write_offered_since"] = float(offered.sum())
                         break
                     times["write_early"] += time.perf_counter() - t
             times["write_final"] = time.perf_counter() - t  # with the commit

@@ -143,7 +143,8 @@ def test_an_early_write_ends_with_exactly_the_final_assignment(monkeypatch) -> N
         for s in steps[:2]
     ]
     assert times["write_changed"] in moved
-    assert set(times) == {"write_early", "write_final", "write_changed"}
+    assert set(times) == {"write_early", "write_final", "write_changed", "write_offered_since"}
+    assert times["write_offered_since"] == 1  # `nobody`, who holds an offer
     assert not Match.objects.filter(pk=old.pk).exists()
     offered.refresh_from_db()
     assert offered.status == "offered"
@@ -250,3 +251,35 @@ def test_no_early_write_inside_a_transaction() -> None:
     with transaction.atomic():
         assert not EarlyWrite.possible(lab)
     assert EarlyWrite.possible(lab) is (len(lab) >= rounds.EARLY_WRITE_MIN)
+
+
+@pytest.mark.parametrize("early", [False, True], ids=["written after the core", "written early"])
+def test_a_laborer_offered_a_job_while_the_round_ran_gets_no_proposal(
+    monkeypatch, early: bool
+) -> None:
+    household_pool()
+    coordinator = UserFactory(role="coordinator")
+    first = run_create(actor=coordinator, counties=[], occupations=[])
+    first.refresh_from_db()
+    old = Match.objects.filter(run=first).order_by("pk").first()
+    assert old is not None
+    if early:
+        monkeypatch.setattr(rounds, "EARLY_WRITE_MIN", 0)
+    solve = rounds.solve_round
+
+    def offered_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # After the pool was read: the employer offers the job of an old proposal.
+        Match.objects.filter(pk=old.pk).update(status="offered")
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(rounds, "solve_round", offered_meanwhile)
+    second = run_create(actor=coordinator, counties=[], occupations=[])
+    second.refresh_from_db()
+    assert second.status == "done", second.error
+    # The round's solution still counts them; no proposal is written for them.
+    assert second.laborers == first.laborers
+    assert not Match.objects.filter(run=second, laborer_id=old.laborer_id).exists()
+    assert Match.objects.filter(run=second).count() == second.assigned - 1
+    assert Match.objects.get(pk=old.pk).status == "offered"
+    assert not Match.objects.filter(run=first).exclude(pk=old.pk).exists()
+    assert ("write_offered_since" in second.stats) is early
