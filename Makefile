@@ -15,7 +15,7 @@ TEST_RESULT_URL ?= redis://127.0.0.1:6379/4
 SERVICES_ENV := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	REDIS_URL=$(TEST_CACHE_URL) CELERY_RESULT_BACKEND=$(TEST_RESULT_URL)
 
-.PHONY: venv run test lint format worker seed bench services clean
+.PHONY: venv run test lint format worker seed bench services clean messages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,16 @@ bench: venv services
 	$(BENCH_ENV) $(PY) manage.py migrate --noinput -v0
 	$(BENCH_ENV) $(PY) manage.py run_benchmarks --output BENCHMARKS.md
 	redis-cli -n 2 flushdb >/dev/null  # tasks queued by the benchmarks, with no worker
+
+# The Chinese catalogue of the project's own strings (locale/): update it from the code, then
+# compile the .mo that is committed beside it (CI and servers need no gettext).
+MESSAGES_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=seeds \
+	--ignore=staticfiles --ignore=bench-out
+
+messages: venv
+	$(PY) manage.py makemessages -l zh_Hans $(MESSAGES_IGNORE) \
+		--add-location=file --no-wrap --no-obsolete
+	$(PY) manage.py compilemessages -l zh_Hans $(MESSAGES_IGNORE)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

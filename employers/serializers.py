@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from employers.models import Employer, Vacancy, VacancyStatus
@@ -15,7 +16,7 @@ MAX_WAGE = 1_000_000
 def _destination(value: str) -> str:
     value = value.strip()
     if value not in vocabulary.get().destinations:
-        raise serializers.ValidationError(f"Unknown destination code {value!r}.")
+        raise serializers.ValidationError(_("Unknown destination code %(code)r.") % {"code": value})
     return value
 
 
@@ -101,20 +102,16 @@ class VacancyInputSerializer(StrictInputSerializer):
         if isinstance(data, dict):
             gender_keys = [k for k in data if any(g in str(k).lower() for g in GENDER_KEYS)]
             if gender_keys:
-                raise serializers.ValidationError(
-                    {
-                        key: [
-                            "Gender requirements are not accepted: vacancies are open to "
-                            "women and men alike (equal employment)."
-                        ]
-                        for key in gender_keys
-                    }
+                message = _(
+                    "Gender requirements are not accepted: vacancies are open to "
+                    "women and men alike (equal employment)."
                 )
+                raise serializers.ValidationError({key: [message] for key in gender_keys})
         return super().to_internal_value(data)
 
     def validate_occupation(self, value: str) -> str:
         if value not in vocabulary.get().occupations:
-            raise serializers.ValidationError(f"Unknown occupation {value!r}.")
+            raise serializers.ValidationError(_("Unknown occupation %(key)r.") % {"key": value})
         return value
 
     def validate_destination(self, value: str) -> str:

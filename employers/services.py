@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from employers.models import Employer, Vacancy, VacancyStatus
 from employers.selectors import employer_id_of
@@ -37,7 +38,7 @@ def _duplicate_uscc(uscc: str, *, actor: User, exclude: int | None = None) -> Co
         return None
     # An employer account sees no other employer, so it is not told the other one's id.
     return Conflict(
-        "An employer with this unified social credit code is already registered.",
+        _("An employer with this unified social credit code is already registered."),
         {} if actor.role == Role.EMPLOYER else {"existing_id": existing},
     )
 
@@ -64,7 +65,7 @@ def employer_update(*, actor: User, employer: Employer, data: dict[str, Any]) ->
         and data["verified"] != employer.verified
         and actor.role not in VERIFY_ROLES
     ):
-        _raise({"verified": ["Only coordinators and admins may set verified."]})
+        _raise({"verified": [_("Only coordinators and admins may set verified.")]})
     if "uscc" in data:
         conflict = _duplicate_uscc(data["uscc"], actor=actor, exclude=employer.pk)
         if conflict:
@@ -88,7 +89,7 @@ def employer_delete(*, actor: User, employer: Employer) -> None:
             employer.delete()
     except ProtectedError:
         raise Conflict(
-            "This employer has vacancies and cannot be deleted; close them instead."
+            _("This employer has vacancies and cannot be deleted; close them instead.")
         ) from None
 
 
@@ -98,22 +99,30 @@ def vacancy_rule_errors(
     """The legal and consistency rules of a vacancy, on the values to be saved."""
     errors: dict[str, list[str]] = {}
     if merged["wage_max"] < merged["wage_min"]:
-        errors["wage_max"] = ["wage_max must be at least wage_min."]
+        errors["wage_max"] = [_("wage_max must be at least wage_min.")]
     if merged["age_max"] < merged["age_min"]:
-        errors["age_max"] = ["age_max must be at least age_min."]
+        errors["age_max"] = [_("age_max must be at least age_min.")]
     start = merged["start_date"]
     if check_start and start < timezone.localdate():
-        errors["start_date"] = ["start_date is in the past."]
+        errors["start_date"] = [_("start_date is in the past.")]
     if merged.get("end_date") is not None and merged["end_date"] < start:
-        errors["end_date"] = ["end_date must not be before start_date."]
+        errors["end_date"] = [_("end_date must not be before start_date.")]
     if check_wage:
         city_code = vocabulary.get().destinations[merged["destination"]]
         minimum = minimum_wage_on(city=city_code, on=start)
         if minimum is not None and merged["wage_min"] < minimum.monthly:
             city = Destination.objects.get(pk=city_code)
             errors.setdefault("wage_min", []).append(
-                f"{merged['wage_min']} yuan is below the legal minimum wage of {city.name} on "
-                f"{start.isoformat()} ({minimum.monthly} yuan a month)."
+                _(
+                    "%(wage)s yuan is below the legal minimum wage of %(city)s on "
+                    "%(date)s (%(minimum)s yuan a month)."
+                )
+                % {
+                    "wage": merged["wage_min"],
+                    "city": city.name,
+                    "date": start.isoformat(),
+                    "minimum": minimum.monthly,
+                }
             )
     return errors
 
@@ -122,15 +131,15 @@ def _resolve_employer(*, actor: User, requested: int | None, current: int | None
     if actor.role == Role.EMPLOYER:
         own = employer_id_of(actor)
         if own is None:
-            raise ApplicationError("This account is not linked to an employer.", status=403)
+            raise ApplicationError(_("This account is not linked to an employer."), status=403)
         if requested is not None and requested != own:
-            _raise({"employer": ["You may post vacancies only for your own employer."]})
+            _raise({"employer": [_("You may post vacancies only for your own employer.")]})
         return own
     employer_id = requested if requested is not None else current
     if employer_id is None:
-        _raise({"employer": ["This field is required."]})
+        _raise({"employer": [_("This field is required.")]})
     if requested is not None and not Employer.objects.filter(pk=requested).exists():
-        _raise({"employer": [f"Unknown employer {requested}."]})
+        _raise({"employer": [_("Unknown employer %(id)s.") % {"id": requested}]})
     return employer_id  # type: ignore[return-value]
 
 
@@ -195,7 +204,14 @@ def vacancy_update(*, actor: User, vacancy: Vacancy, data: dict[str, Any]) -> Va
         locked = Vacancy.objects.select_for_update().get(pk=vacancy.pk)
         taken = locked.openings - locked.openings_left
         if merged["openings"] < taken:
-            _raise({"openings": [f"openings cannot be fewer than the {taken} already accepted."]})
+            _raise(
+                {
+                    "openings": [
+                        _("openings cannot be fewer than the %(taken)s already accepted.")
+                        % {"taken": taken}
+                    ]
+                }
+            )
         status = merged["status"]
         openings_left = merged["openings"] - taken
         if status == VacancyStatus.FILLED and openings_left > 0:
@@ -228,7 +244,7 @@ def vacancy_delete(*, actor: User, vacancy: Vacancy) -> None:
             vacancy.delete()
     except ProtectedError:
         raise Conflict(
-            "This vacancy has matches and cannot be deleted; close it instead."
+            _("This vacancy has matches and cannot be deleted; close it instead.")
         ) from None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth import authenticate
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, viewsets
 from rest_framework.permissions import AllowAny
@@ -73,14 +74,14 @@ class TokenApi(APIView):
         serializer.is_valid(raise_exception=True)
         username = serializer.validated_data["username"]
         if login_throttled(username, client_ip(request._request)):
-            raise exceptions.Throttled(detail="Too many failed logins: try again later.")
+            raise exceptions.Throttled(detail=_("Too many failed logins: try again later."))
         user = authenticate(
             request._request, username=username, password=serializer.validated_data["password"]
         )
         if user is None or not user.is_active:
-            raise exceptions.AuthenticationFailed("Wrong username or password.")
+            raise exceptions.AuthenticationFailed(_("Wrong username or password."))
         clear_login_failures(username)
-        token, _ = Token.objects.get_or_create(user=user)
+        token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
 

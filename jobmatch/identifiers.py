@@ -18,6 +18,7 @@ from datetime import date
 from functools import cache
 
 import phonenumbers
+from django.utils.translation import gettext as _
 from stdnum import numdb
 from stdnum.iso7064 import mod_11_2
 
@@ -71,26 +72,33 @@ def parse_resident_id(value: str, *, today: date) -> ResidentId:
     number = normalize(value)
     if not _RESIDENT_ID_RE.match(number):
         raise IdentifierError(
-            "A resident ID number has 18 characters: 17 digits and a final digit or X."
+            _("A resident ID number has 18 characters: 17 digits and a final digit or X.")
         )
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise IdentifierError(
-            f"The birth date {number[6:14]} in the resident ID number does not exist."
+            _("The birth date %(date)s in the resident ID number does not exist.")
+            % {"date": number[6:14]}
         ) from None
     if mod_11_2.calc_check_digit(number[:17]) != number[17]:
-        raise IdentifierError("The check character of the resident ID number is wrong.")
+        raise IdentifierError(_("The check character of the resident ID number is wrong."))
     region = number[:6]
     if not region_is_known(region):
-        raise IdentifierError(f"The region code {region} of the resident ID number is unknown.")
+        raise IdentifierError(
+            _("The region code %(region)s of the resident ID number is unknown.")
+            % {"region": region}
+        )
     if birth > today:
-        raise IdentifierError("The birth date in the resident ID number is in the future.")
+        raise IdentifierError(_("The birth date in the resident ID number is in the future."))
     if age_on(birth, today) < MIN_AGE:
-        raise IdentifierError(f"The laborer must be at least {MIN_AGE} years old.")
+        raise IdentifierError(
+            _("The laborer must be at least %(age)s years old.") % {"age": MIN_AGE}
+        )
     if age_on(birth, today) > MAX_AGE:
         raise IdentifierError(
-            f"The birth date {birth.isoformat()} gives an age over {MAX_AGE}: check the number."
+            _("The birth date %(date)s gives an age over %(age)s: check the number.")
+            % {"date": birth.isoformat(), "age": MAX_AGE}
         )
     return ResidentId(
         number=number,
@@ -123,11 +131,13 @@ def parse_uscc(value: str) -> str:
     code = normalize(value)
     if not _USCC_RE.match(code):
         raise IdentifierError(
-            "A unified social credit code has 18 characters: digits and capital letters "
-            "except I, O, S, V and Z."
+            _(
+                "A unified social credit code has 18 characters: digits and capital letters "
+                "except I, O, S, V and Z."
+            )
         )
     if uscc_check_character(code[:17]) != code[17]:
-        raise IdentifierError("The check character of the unified social credit code is wrong.")
+        raise IdentifierError(_("The check character of the unified social credit code is wrong."))
     return code
 
 
@@ -139,7 +149,7 @@ def parse_mobile(value: str) -> str:
     try:
         parsed = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException:
-        raise IdentifierError("Enter an 11-digit mainland mobile number.") from None
+        raise IdentifierError(_("Enter an 11-digit mainland mobile number.")) from None
     national = str(parsed.national_number)
     if (
         parsed.country_code != 86
@@ -147,7 +157,7 @@ def parse_mobile(value: str) -> str:
         or not phonenumbers.is_valid_number(parsed)
         or phonenumbers.number_type(parsed) != phonenumbers.PhoneNumberType.MOBILE
     ):
-        raise IdentifierError("Enter an 11-digit mainland mobile number.")
+        raise IdentifierError(_("Enter an 11-digit mainland mobile number."))
     return national
 
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 # Multipart framing (boundaries, part headers, the dry_run field) around the file itself.
 MULTIPART_ALLOWANCE = 16 * 1024
@@ -34,11 +36,12 @@ class RequestSizeLimitMiddleware:
                 length = 0
             limit = max_request_bytes()
             if length > limit:
+                # This runs before LocaleMiddleware: answer in the language it would pick.
+                with translation.override(translation.get_language_from_request(request)):
+                    message = _("The request is too large: at most %(limit)s bytes are accepted.")
                 return JsonResponse(
-                    {
-                        "message": f"The request is too large: at most {limit} bytes are accepted.",
-                        "extra": {"max_bytes": limit},
-                    },
+                    {"message": message % {"limit": limit}, "extra": {"max_bytes": limit}},
                     status=413,
+                    json_dumps_params={"ensure_ascii": False},
                 )
         return self.get_response(request)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from django.apps import apps
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from jobmatch.api.errors import ApplicationError
 from jobmatch.models import County, Role, User
@@ -25,19 +26,24 @@ def account_upsert(
     employer (looked up by credit code). Admins get the Django admin site.
     """
     if role not in Role.values:
-        raise ApplicationError(f"Unknown role {role!r}: use one of {', '.join(Role.values)}.")
+        raise ApplicationError(
+            _("Unknown role %(role)r: use one of %(roles)s.")
+            % {"role": role, "roles": ", ".join(Role.values)}
+        )
     if role == Role.CASEWORKER and not counties:
-        raise ApplicationError("A caseworker answers for at least one county.")
+        raise ApplicationError(_("A caseworker answers for at least one county."))
     if role != Role.CASEWORKER and counties:
-        raise ApplicationError("Only caseworkers answer for counties.")
+        raise ApplicationError(_("Only caseworkers answer for counties."))
     if role == Role.EMPLOYER and not employer_uscc:
-        raise ApplicationError("An employer account belongs to an employer: give its credit code.")
+        raise ApplicationError(
+            _("An employer account belongs to an employer: give its credit code.")
+        )
     if role != Role.EMPLOYER and employer_uscc:
-        raise ApplicationError("Only employer accounts belong to an employer.")
+        raise ApplicationError(_("Only employer accounts belong to an employer."))
     known = set(County.objects.filter(code__in=counties).values_list("code", flat=True))
     unknown = [c for c in counties if c not in known]
     if unknown:
-        raise ApplicationError(f"Unknown county code {unknown[0]!r}.")
+        raise ApplicationError(_("Unknown county code %(code)r.") % {"code": unknown[0]})
     # `employers` depends on `jobmatch`, never the reverse: look the models up by name.
     Employer = apps.get_model("employers", "Employer")
     EmployerAccount = apps.get_model("employers", "EmployerAccount")
@@ -45,11 +51,13 @@ def account_upsert(
     if employer_uscc:
         employer = Employer.objects.filter(uscc=employer_uscc.strip().upper()).first()
         if employer is None:
-            raise ApplicationError(f"No employer has the credit code {employer_uscc!r}.")
+            raise ApplicationError(
+                _("No employer has the credit code %(uscc)r.") % {"uscc": employer_uscc}
+            )
     with transaction.atomic():
         user, created = User.objects.get_or_create(username=username)
         if created and not password:
-            raise ApplicationError("A new account needs a password.")
+            raise ApplicationError(_("A new account needs a password."))
         user.role = role
         user.is_staff = role == Role.ADMIN
         user.is_superuser = role == Role.ADMIN

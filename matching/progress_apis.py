@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,7 +44,9 @@ def _caseworker_scope(request: Request) -> set[str] | None:
 
 def _check_county(scope: set[str] | None, county: str) -> None:
     if scope is not None and county not in scope:
-        raise ApplicationError("You may follow only the progress of your own counties.", status=403)
+        raise ApplicationError(
+            _("You may follow only the progress of your own counties."), status=403
+        )
 
 
 class ProgressApi(APIView):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from jobmatch import vocabulary
@@ -17,15 +18,15 @@ MIN_YEAR, MAX_YEAR = 2020, 2100
 def _reportable(value: Any) -> Any:
     """A day progress can be counted for: not in the future, in a year targets may have."""
     if value > timezone.localdate():
-        raise serializers.ValidationError("The date cannot be in the future.")
+        raise serializers.ValidationError(_("The date cannot be in the future."))
     if not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise serializers.ValidationError(f"Give a date from {MIN_YEAR} on.")
+        raise serializers.ValidationError(_("Give a date from %(year)s on.") % {"year": MIN_YEAR})
     return value
 
 
 def _known_county(value: str | None) -> str | None:
     if value is not None and value not in vocabulary.get().counties:
-        raise serializers.ValidationError(f"Unknown county code {value!r}.")
+        raise serializers.ValidationError(_("Unknown county code %(code)r.") % {"code": value})
     return value
 
 
@@ -64,7 +65,8 @@ class ProgressTargetsInputSerializer(StrictInputSerializer):
             key = (change["indicator"], change["county"])
             if key in seen:
                 raise serializers.ValidationError(
-                    f"Indicator {key[0]!r} for {key[1] or 'all of Baise'} is given twice."
+                    _("Indicator %(indicator)r for %(county)s is given twice.")
+                    % {"indicator": key[0], "county": key[1] or _("all of Baise")}
                 )
             seen.add(key)
         return value
@@ -145,9 +147,8 @@ class CountyReportInputSerializer(StrictInputSerializer):
         unknown = sorted(set(value) - known)
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown indicator {unknown[0]!r}; counties report "
-                + ", ".join(sorted(known))
-                + "."
+                _("Unknown indicator %(indicator)r; counties report %(indicators)s.")
+                % {"indicator": unknown[0], "indicators": ", ".join(sorted(known))}
             )
         return value
 

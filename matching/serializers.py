@@ -4,6 +4,7 @@ from dataclasses import fields as dataclass_fields
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from jobmatch import vocabulary
@@ -108,14 +109,18 @@ class MatchingRunInputSerializer(StrictInputSerializer):
         known = vocabulary.get().counties
         unknown = [c for c in value if c not in known]
         if unknown:
-            raise serializers.ValidationError(f"Unknown county code {unknown[0]!r}.")
+            raise serializers.ValidationError(
+                _("Unknown county code %(code)r.") % {"code": unknown[0]}
+            )
         return sorted(set(value))
 
     def validate_occupations(self, value: list[str]) -> list[str]:
         known = vocabulary.get().occupations
         unknown = [o for o in value if o not in known]
         if unknown:
-            raise serializers.ValidationError(f"Unknown occupation {unknown[0]!r}.")
+            raise serializers.ValidationError(
+                _("Unknown occupation %(key)r.") % {"key": unknown[0]}
+            )
         return sorted(set(value))
 
 
@@ -190,7 +195,7 @@ class MatchingPolicyUpdateSerializer(StrictInputSerializer):
 
     def validate_weights(self, value: dict[str, Any]) -> dict[str, Any]:
         if not value:
-            raise serializers.ValidationError("Give at least one value to change.")
+            raise serializers.ValidationError(_("Give at least one value to change."))
         return value
 
 

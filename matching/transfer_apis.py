@@ -7,6 +7,7 @@ from typing import Any
 import django_filters
 from django.db.models import Prefetch, Q
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -169,7 +170,8 @@ class TripApi(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Generic
             content, ids = trip_services.manifest_xlsx(trip)
             response = HttpResponse(content, content_type=XLSX)
         else:
-            raise ApplicationError("format: Use csv or xlsx.", {"format": ["Use csv or xlsx."]})
+            message = _("Use csv or xlsx.")
+            raise ApplicationError(f"format: {message}", {"format": [message]})
         log_request_full_read(request, ids)
         response["Content-Disposition"] = f'attachment; filename="manifest-trip-{trip.pk}.{kind}"'
         return response

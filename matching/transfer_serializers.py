@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from jobmatch.api.serializers import StrictInputSerializer
@@ -27,15 +28,15 @@ class TransferPlanInputSerializer(StrictInputSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["to_date"] < attrs["from_date"]:
             raise serializers.ValidationError(
-                {"to_date": ["to_date must not be before from_date."]}
+                {"to_date": [_("to_date must not be before from_date.")]}
             )
         if (attrs["to_date"] - attrs["from_date"]).days > 60:
-            raise serializers.ValidationError({"to_date": ["A plan covers at most 60 days."]})
+            raise serializers.ValidationError({"to_date": [_("A plan covers at most 60 days.")]})
         start = attrs.get("departure_window_start", time(6))
         end = attrs.get("departure_window_end", time(10))
         if end <= start:
             raise serializers.ValidationError(
-                {"departure_window_end": ["The departure window must end after it starts."]}
+                {"departure_window_end": [_("The departure window must end after it starts.")]}
             )
         return attrs
 

@@ -4,6 +4,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from jobmatch import vocabulary
@@ -19,6 +21,16 @@ def _fresh_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Code run outside a request (services, tasks, the exception handler) speaks English, the
+    language the assertions are written in. Deliberately not a test `LANGUAGE_CODE`: the
+    product's default stays Chinese, a request still gets the language it asks for
+    (`LocaleMiddleware`), and tests/jobmatch/test_messages.py checks the Chinese answers."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery() -> Iterator[None]:
     """Tasks queued on commit run in the test itself, unless a test starts a real Celery
     worker (`celery_worker_session` turns this off for its tests)."""
@@ -27,6 +39,13 @@ def _eager_celery() -> Iterator[None]:
     celery_app.conf.task_eager_propagates = True
     yield
     celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def client() -> Client:
+    """pytest-django's `client`, asking for English messages as `client_for` does (without
+    the header a request gets the default, Chinese)."""
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -237,12 +238,15 @@ def _size_text(size: int) -> str:
         return f"{size // (1024 * 1024)} MB"
     if size >= 1024:
         return f"{size / 1024:.0f} KB"
-    return f"{size} bytes"
+    return _("%(size)s bytes") % {"size": size}
 
 
 def _too_large() -> PayloadTooLarge:
     limit = _size_text(settings.IMPORT_MAX_BYTES)
-    return PayloadTooLarge(f"The file is larger than the import limit of {limit}: split the sheet.")
+    return PayloadTooLarge(
+        _("The file is larger than the import limit of %(limit)s: split the sheet.")
+        % {"limit": limit}
+    )
 
 
 def check_upload_size(request: Request) -> None:
@@ -284,21 +288,32 @@ def _header_columns(cells: Sequence[Any]) -> list[str | None]:
             unknown.append(repr(text))
         elif key in seen:
             raise SheetError(
-                f"The column {COLUMN_BY_KEY[key].label} appears twice in the header row "
-                f"(columns {get_column_letter(seen[key] + 1)} and {get_column_letter(index + 1)})."
+                _(
+                    "The column %(column)s appears twice in the header row "
+                    "(columns %(first)s and %(second)s)."
+                )
+                % {
+                    "column": COLUMN_BY_KEY[key].label,
+                    "first": get_column_letter(seen[key] + 1),
+                    "second": get_column_letter(index + 1),
+                }
             )
         else:
             seen[key] = index
         keys.append(key)
     if unknown:
         raise SheetError(
-            f"Unknown column(s) in the header row (row 1): {', '.join(unknown)}. "
-            "Rename or delete them; the template lists the columns."
+            _(
+                "Unknown column(s) in the header row (row 1): %(columns)s. "
+                "Rename or delete them; the template lists the columns."
+            )
+            % {"columns": ", ".join(unknown)}
         )
     missing = [COLUMN_BY_KEY[key].label for key in REQUIRED_KEYS if key not in seen]
     if missing:
         raise SheetError(
-            f"The header row (row 1) lacks the required column(s): {', '.join(missing)}."
+            _("The header row (row 1) lacks the required column(s): %(columns)s.")
+            % {"columns": ", ".join(missing)}
         )
     return keys
 
@@ -321,8 +336,11 @@ def _check_unpacked_size(content: bytes) -> None:
         return  # load_workbook says the file is damaged
     if unpacked > limit:
         raise SheetError(
-            f"The workbook unpacks to more than {_size_text(limit)}: it is not a village "
-            "sheet. Save the sheet alone in a new workbook."
+            _(
+                "The workbook unpacks to more than %(size)s: it is not a village "
+                "sheet. Save the sheet alone in a new workbook."
+            )
+            % {"size": _size_text(limit)}
         )
 
 
@@ -338,12 +356,14 @@ def _xlsx_rows(content: bytes) -> Generator[Sequence[Any], None, None]:
         # Any failure of the zip or XML layers means the same to the caseworker; the
         # parser runs on untrusted bytes and must never turn them into a 500.
         raise SheetError(
-            "The file could not be read as an Excel workbook (.xlsx): it is damaged or "
-            "not a workbook. Save it again from Excel or WPS as .xlsx."
+            _(
+                "The file could not be read as an Excel workbook (.xlsx): it is damaged or "
+                "not a workbook. Save it again from Excel or WPS as .xlsx."
+            )
         ) from None
     try:
         if not workbook.worksheets:
-            raise SheetError("The workbook has no worksheet.")
+            raise SheetError(_("The workbook has no worksheet."))
         sheet = workbook.worksheets[0]
         # Village files carry wrong <dimension> records; reading them would cut rows off.
         sheet.reset_dimensions()
@@ -352,8 +372,10 @@ def _xlsx_rows(content: bytes) -> Generator[Sequence[Any], None, None]:
         except Exception as exc:
             # A worksheet part truncated or malformed: zip CRC, XML syntax, bad numbers.
             raise SheetError(
-                "The worksheet could not be read: the file is damaged. "
-                "Save it again from Excel or WPS as .xlsx."
+                _(
+                    "The worksheet could not be read: the file is damaged. "
+                    "Save it again from Excel or WPS as .xlsx."
+                )
             ) from exc
     finally:
         workbook.close()
@@ -373,35 +395,41 @@ def _decode_text(content: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise SheetError(
-        "The text encoding of the CSV file is not UTF-8 or GBK: save it again as "
-        '"CSV UTF-8" or as .xlsx.'
+        _(
+            "The text encoding of the CSV file is not UTF-8 or GBK: save it again as "
+            '"CSV UTF-8" or as .xlsx.'
+        )
     )
 
 
 def _csv_rows(content: bytes) -> Generator[Sequence[Any], None, None]:
     text = _decode_text(content)
     if "\x00" in text:
-        raise SheetError("The file is not a CSV text file: upload an .xlsx or .csv file.")
+        raise SheetError(_("The file is not a CSV text file: upload an .xlsx or .csv file."))
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
         yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     except csv.Error as exc:
-        raise SheetError(f"The CSV file could not be read: {exc}.") from None
+        raise SheetError(_("The CSV file could not be read: %(error)s.") % {"error": exc}) from None
 
 
 def _raw_rows(*, name: str, content: bytes) -> Generator[Sequence[Any], None, None]:
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if content.startswith(OLE2_MAGIC) or extension == "xls":
         raise SheetError(
-            "This is an old Excel 97-2003 (.xls) or a password-protected workbook: save it "
-            "as .xlsx without a password, or as .csv."
+            _(
+                "This is an old Excel 97-2003 (.xls) or a password-protected workbook: save it "
+                "as .xlsx without a password, or as .csv."
+            )
         )
     if content.startswith(XLSX_MAGIC) or extension in {"xlsx", "xlsm"}:
         return _xlsx_rows(content)
     if extension in {"csv", "txt", ""}:
         return _csv_rows(content)
-    raise SheetError(f"Upload an .xlsx or .csv file, not .{extension}.")
+    raise SheetError(
+        _("Upload an .xlsx or .csv file, not .%(extension)s.") % {"extension": extension}
+    )
 
 
 def sheet_read(*, name: str, content: bytes, max_rows: int) -> Sheet:
@@ -410,7 +438,7 @@ def sheet_read(*, name: str, content: bytes, max_rows: int) -> Sheet:
     with closing(_raw_rows(name=name, content=content)) as raw:
         header = next(raw, None)
         if header is None or all(_is_blank(cell) for cell in header):
-            raise SheetError("The file is empty: row 1 must be the header row of the template.")
+            raise SheetError(_("The file is empty: row 1 must be the header row of the template."))
         keys = _header_columns(header)
         columns = [(index, key) for index, key in enumerate(keys) if key is not None]
         max_physical = max_rows * BLANK_ROWS_PER_ROW + 1
@@ -418,8 +446,11 @@ def sheet_read(*, name: str, content: bytes, max_rows: int) -> Sheet:
         for row_number, cells in enumerate(raw, start=2):
             if row_number > max_physical:
                 raise SheetError(
-                    f"The sheet has more than {max_physical} rows counting empty ones: delete "
-                    "the empty rows below the data."
+                    _(
+                        "The sheet has more than %(rows)s rows counting empty ones: delete "
+                        "the empty rows below the data."
+                    )
+                    % {"rows": max_physical}
                 )
             values = {key: cells[i] if i < len(cells) else None for i, key in columns}
             if all(_is_blank(value) for value in values.values()):
@@ -427,8 +458,11 @@ def sheet_read(*, name: str, content: bytes, max_rows: int) -> Sheet:
             rows.append((row_number, values))
             if len(rows) > max_rows:
                 raise SheetError(
-                    f"The sheet has more than {max_rows} rows of laborers: split it into "
-                    f"sheets of at most {max_rows} rows."
+                    _(
+                        "The sheet has more than %(rows)s rows of laborers: split it into "
+                        "sheets of at most %(rows)s rows."
+                    )
+                    % {"rows": max_rows}
                 )
     return Sheet(columns=frozenset(key for _, key in columns), rows=rows)
 
@@ -482,8 +516,11 @@ def _digit_text(value: Any, *, what: str, label: str) -> str:
     if SCIENTIFIC.match(text):
         # What a CSV saved by Excel holds for a long number in a General column.
         raise _CellError(
-            f"The {what} was saved in scientific notation ({text}) and lost digits: format "
-            f"the {label} column as text and type the number again."
+            _(
+                "The %(what)s was saved in scientific notation (%(text)s) and lost digits: "
+                "format the %(label)s column as text and type the number again."
+            )
+            % {"what": what, "text": text, "label": label}
         )
     return text
 
@@ -493,15 +530,17 @@ def _id_number(value: Any) -> str:
         # A double holds 15-16 significant digits: an 18-digit ID typed into a number
         # cell has lost its last digits, and nothing can bring them back.
         raise _CellError(
-            "The ID number was stored as a number and lost its last digits: format the "
-            "身份证号 column as text and type the number again."
+            _(
+                "The ID number was stored as a number and lost its last digits: format the "
+                "身份证号 column as text and type the number again."
+            )
         )
-    return _digit_text(value, what="ID number", label="身份证号")
+    return _digit_text(value, what=_("ID number"), label="身份证号")
 
 
 def _phone(value: Any) -> str:
     # An 11-digit number is exact in a double: 13812341234.0 is read as 13812341234.
-    return _digit_text(value, what="phone number", label="手机号")
+    return _digit_text(value, what=_("phone number"), label="手机号")
 
 
 def _boolean(value: Any) -> bool:
@@ -512,7 +551,10 @@ def _boolean(value: Any) -> bool:
         return False
     if text in TRUE_WORDS:
         return True
-    raise _CellError(f"Enter 是 or 否 (or yes/no, true/false, 1/0, Y/N), not {_text(value)!r}.")
+    raise _CellError(
+        _("Enter 是 or 否 (or yes/no, true/false, 1/0, Y/N), not %(value)r.")
+        % {"value": _text(value)}
+    )
 
 
 def _available_from(value: Any) -> str:
@@ -548,8 +590,11 @@ def _county(text: str, lookups: _Lookups) -> str:
     code = lookups.counties.get(_key(text))
     if code is None:
         raise _CellError(
-            f"Unknown county name {text!r}: use a county code or name from the 说明 sheet "
-            "of the template."
+            _(
+                "Unknown county name %(name)r: use a county code or name from the 说明 sheet "
+                "of the template."
+            )
+            % {"name": text}
         )
     return code
 
@@ -559,10 +604,13 @@ def _township(text: str, county: str | None, lookups: _Lookups) -> str:
         return text
     code = lookups.townships.get((county, _key(text))) if county else None
     if code is None:
-        where = f" in county {county}" if county else ""
+        where = _(" in county %(county)s") % {"county": county} if county else ""
         raise _CellError(
-            f"Unknown township name {text!r}{where}: use a township code or name from the "
-            "说明 sheet of the template."
+            _(
+                "Unknown township name %(name)r%(where)s: use a township code or name from the "
+                "说明 sheet of the template."
+            )
+            % {"name": text, "where": where}
         )
     return code
 
@@ -575,7 +623,7 @@ def _items(text: str) -> list[str]:
 def _skills(text: str, lookups: _Lookups) -> list[dict[str, Any]]:
     skills: list[dict[str, Any]] = []
     for item in _items(text):
-        occupation, _, years = item.partition(":")
+        occupation, _sep, years = item.partition(":")
         occupation = occupation.strip()
         if occupation not in lookups.occupation_keys:
             # An unknown name goes to the serializer as is, which names it in its error.
@@ -597,8 +645,11 @@ def _destinations(text: str, lookups: _Lookups) -> list[str]:
         code = lookups.destinations.get(_key(item))
         if code is None:
             raise _CellError(
-                f"Unknown destination name {item!r}: use a destination code or name from the "
-                "说明 sheet of the template."
+                _(
+                    "Unknown destination name %(name)r: use a destination code or name from the "
+                    "说明 sheet of the template."
+                )
+                % {"name": item}
             )
         codes.append(code)
     return codes
@@ -694,7 +745,9 @@ def _check_rows(*, actor: User, sheet: Sheet) -> list[_CheckedRow]:
             id_key = normalize(data["id_number"])
             first = first_row_of.setdefault(id_key, row_number)
             if first != row_number:
-                errors["id_number"] = [f"ID number already appears in row {first}."]
+                errors["id_number"] = [
+                    _("ID number already appears in row %(row)s.") % {"row": first}
+                ]
                 id_key = None
         checked.append(
             _CheckedRow(
@@ -868,8 +921,10 @@ def import_write(*, actor: User, plan: ImportPlan, note: str = "") -> list[int]:
         # registered, or a laborer deleted, between the check and the write.
         logger.warning("Sheet import hit a concurrent change; nothing saved.", exc_info=True)
         raise Conflict(
-            "Laborers of this sheet were changed by someone else during the import: nothing "
-            "was saved; import the sheet again."
+            _(
+                "Laborers of this sheet were changed by someone else during the import: nothing "
+                "was saved; import the sheet again."
+            )
         ) from None
     return saved
 
@@ -1036,8 +1091,11 @@ def export_xlsx(queryset: QuerySet[Laborer]) -> tuple[bytes, list[int]]:
     count = queryset.count()
     if count > max_rows:
         raise ApplicationError(
-            f"The export would hold {count} laborers, more than the {max_rows} rows of a "
-            "sheet: narrow it with the list filters (county, township, status)."
+            _(
+                "The export would hold %(count)s laborers, more than the %(rows)s rows of a "
+                "sheet: narrow it with the list filters (county, township, status)."
+            )
+            % {"count": count, "rows": max_rows}
         )
     vocab = vocabulary.get()
     lookups = _Lookups.build()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -28,7 +29,7 @@ class LaborerSkillInputSerializer(StrictInputSerializer):
 
     def validate_occupation(self, value: str) -> str:
         if value not in vocabulary.get().occupations:
-            raise serializers.ValidationError(f"Unknown occupation {value!r}.")
+            raise serializers.ValidationError(_("Unknown occupation %(key)r.") % {"key": value})
         return value
 
 
@@ -87,26 +88,30 @@ class LaborerInputSerializer(StrictInputSerializer):
     def validate_county(self, value: str) -> str:
         value = value.strip()
         if value not in vocabulary.get().counties:
-            raise serializers.ValidationError(f"Unknown county code {value!r}.")
+            raise serializers.ValidationError(_("Unknown county code %(code)r.") % {"code": value})
         return value
 
     def validate_township(self, value: str) -> str:
         value = value.strip()
         if value not in vocabulary.get().townships:
-            raise serializers.ValidationError(f"Unknown township code {value!r}.")
+            raise serializers.ValidationError(
+                _("Unknown township code %(code)r.") % {"code": value}
+            )
         return value
 
     def validate_skills(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         seen = [s["occupation"] for s in value]
         if len(set(seen)) != len(seen):
-            raise serializers.ValidationError("Each occupation may appear only once.")
+            raise serializers.ValidationError(_("Each occupation may appear only once."))
         return value
 
     def validate_preferred_destinations(self, value: list[str]) -> list[str]:
         known = vocabulary.get().destinations
         unknown = [code for code in value if code not in known]
         if unknown:
-            raise serializers.ValidationError(f"Unknown destination code {unknown[0]!r}.")
+            raise serializers.ValidationError(
+                _("Unknown destination code %(code)r.") % {"code": unknown[0]}
+            )
         return sorted(set(value))
 
 
@@ -198,7 +203,7 @@ class HouseholdInputSerializer(StrictInputSerializer):
 
     def validate_members(self, value: list[int]) -> list[int]:
         if len(set(value)) != len(value):
-            raise serializers.ValidationError("A laborer may appear only once.")
+            raise serializers.ValidationError(_("A laborer may appear only once."))
         return value
 
 

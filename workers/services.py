@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
 
 from jobmatch import vocabulary
 from jobmatch.api.errors import ApplicationError, Conflict
@@ -53,9 +54,14 @@ def laborer_rule_errors(*, actor: User, data: dict[str, Any]) -> dict[str, list[
     county, township = data.get("county"), data.get("township")
     scope = county_scope(actor)
     if county and scope is not None and county not in scope:
-        errors["county"] = [f"County {county} is not one of the counties you answer for."]
+        errors["county"] = [
+            _("County %(county)s is not one of the counties you answer for.") % {"county": county}
+        ]
     if county and township and vocabulary.get().townships.get(township) != county:
-        errors["township"] = [f"Township {township} is not in county {county}."]
+        errors["township"] = [
+            _("Township %(township)s is not in county %(county)s.")
+            % {"township": township, "county": county}
+        ]
     return errors
 
 
@@ -102,11 +108,11 @@ def duplicate_error(*, actor: User, existing: Laborer) -> Conflict:
     scope = county_scope(actor)
     if scope is None or existing.county_id in scope:
         return Conflict(
-            "A laborer with this resident ID number is already registered.",
+            _("A laborer with this resident ID number is already registered."),
             {"existing_id": existing.pk},
         )
     return Conflict(
-        "A laborer with this resident ID number is already registered by another county office."
+        _("A laborer with this resident ID number is already registered by another county office.")
     )
 
 
@@ -206,7 +212,8 @@ def laborer_update(*, actor: User, laborer: Laborer, data: dict[str, Any]) -> La
 def laborer_delete(*, actor: User, laborer: Laborer) -> None:
     if laborer.status != LaborerStatus.REGISTERED:
         raise Conflict(
-            f"This laborer is {laborer.status}: only laborers still registered can be deleted."
+            _("This laborer is %(status)s: only laborers still registered can be deleted.")
+            % {"status": laborer.status}
         )
     try:
         with transaction.atomic():
@@ -215,7 +222,7 @@ def laborer_delete(*, actor: User, laborer: Laborer) -> None:
             if household is not None and household.members.count() < 2:
                 household.delete()
     except ProtectedError:
-        raise Conflict("This laborer has matches or seats and cannot be deleted.") from None
+        raise Conflict(_("This laborer has matches or seats and cannot be deleted.")) from None
 
 
 def laborer_set_status(
@@ -251,11 +258,16 @@ def _household_members(
     for pk in member_ids:
         lab = laborers.get(pk)
         if lab is None or (scope is not None and lab.county_id not in scope):
-            errors.append(f"Laborer {pk} is not one of the laborers of your counties.")
+            errors.append(
+                _("Laborer %(id)s is not one of the laborers of your counties.") % {"id": pk}
+            )
         elif lab.household_id is not None and (
             household is None or lab.household_id != household.pk
         ):
-            errors.append(f"Laborer {pk} is already in household {lab.household_id}.")
+            errors.append(
+                _("Laborer %(id)s is already in household %(household)s.")
+                % {"id": pk, "household": lab.household_id}
+            )
     if errors:
         raise ApplicationError(f"members: {errors[0]}", {"members": errors})
     return [laborers[pk] for pk in member_ids]
@@ -267,7 +279,7 @@ def _check_household_in_scope(*, actor: User, household: Household) -> None:
     scope = county_scope(actor)
     if scope is not None and household.members.exclude(county_id__in=scope).exists():
         raise ApplicationError(
-            "This household has members in counties you do not answer for.", status=403
+            _("This household has members in counties you do not answer for."), status=403
         )
 
 
@@ -280,7 +292,7 @@ def household_create(*, actor: User, member_ids: list[int], keep_together: str) 
             pk__in=[m.pk for m in members], household__isnull=True
         ).update(household=household)
         if updated != len(members):
-            raise Conflict("A member joined another household at the same time; try again.")
+            raise Conflict(_("A member joined another household at the same time; try again."))
     return household
 
 
@@ -302,7 +314,7 @@ def household_update(
             )
             already = sum(1 for m in members if m.household_id == household.pk)
             if updated + already != len(members):
-                raise Conflict("A member joined another household at the same time; try again.")
+                raise Conflict(_("A member joined another household at the same time; try again."))
         if keep_together is not None:
             household.keep_together = keep_together
         household.save()

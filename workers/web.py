@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from rest_framework.exceptions import ValidationError
@@ -147,7 +148,7 @@ def _show_errors(form: forms.Form, errors: dict[str, Any], skill_rows: list[int]
 def laborer_register(request: HttpRequest) -> HttpResponse:
     user = request.user
     if getattr(user, "role", None) != Role.CASEWORKER:
-        raise PermissionDenied("Only caseworkers register laborers.")
+        raise PermissionDenied(gettext("Only caseworkers register laborers."))
     counties = sorted(user.counties.values_list("code", flat=True))  # type: ignore[union-attr]
     if request.method == "GET":
         form = LaborerRegistrationForm(counties=counties)

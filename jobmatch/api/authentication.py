@@ -1,6 +1,7 @@
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 _TOKEN_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -12,5 +13,5 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key: str) -> Any:
         if not _TOKEN_RE.match(key):
-            raise exceptions.AuthenticationFailed("Invalid token.")
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
         return super().authenticate_credentials(key)

@@ -14,6 +14,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -41,7 +43,7 @@ class Conflict(ApplicationError):
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request is too large."
+    default_detail = gettext_lazy("The request is too large.")
     default_code = "too_large"
 
 
@@ -77,7 +79,7 @@ def validation_message(fields: dict[str, list[str]]) -> str:
     for name, messages in fields.items():
         text = messages[0] if messages else ""
         parts.append(text if name == "non_field_errors" else f"{name}: {text}")
-    return " ".join(parts) if parts else "Invalid input."
+    return " ".join(parts) if parts else _("Invalid input.")
 
 
 def error_body(message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -100,12 +102,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, SuspiciousOperation):
-        exc = exceptions.ParseError("The request could not be read.")
+        exc = exceptions.ParseError(_("The request could not be read."))
     elif isinstance(exc, DataError):
         # A value the database refuses to compare or store, e.g. a NUL byte in a token:
         # the client's input, not a fault of ours.
         logger.warning("Database refused a value from the request: %s", exc)
-        exc = exceptions.ParseError("The request contains a value that is not allowed.")
+        exc = exceptions.ParseError(_("The request contains a value that is not allowed."))
 
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: let Django log it and answer with the JSON 500 handler
@@ -147,22 +149,22 @@ def _is_api(request: HttpRequest) -> bool:
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
         return defaults.bad_request(request, exception)
-    return _json_error("Bad request.", 400)
+    return _json_error(_("Bad request."), 400)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
         return defaults.permission_denied(request, exception)
-    return _json_error("You do not have permission to perform this action.", 403)
+    return _json_error(_("You do not have permission to perform this action."), 403)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
         return defaults.page_not_found(request, exception)
-    return _json_error("Not found.", 404)
+    return _json_error(_("Not found."), 404)
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
     if not _is_api(request):
         return defaults.server_error(request)
-    return _json_error("Internal error: it has been logged.", 500)
+    return _json_error(_("Internal error: it has been logged."), 500)

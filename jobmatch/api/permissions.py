@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -40,7 +41,7 @@ class RolePermission(BasePermission):
 
     read_roles: frozenset[str] = frozenset()
     write_roles: frozenset[str] = frozenset()
-    message = "Your role may not do this."
+    message = _("Your role may not do this.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         role = role_of(request.user)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 
@@ -19,7 +20,6 @@ class StrictInputSerializer(serializers.Serializer):
         if isinstance(data, Mapping):
             unknown = set(data) - set(self.fields) - self.read_only_names
             if unknown:
-                raise serializers.ValidationError(
-                    {key: ["Unknown field."] for key in sorted(unknown)}
-                )
+                message = _("Unknown field.")
+                raise serializers.ValidationError({key: [message] for key in sorted(unknown)})
         return super().to_internal_value(data)

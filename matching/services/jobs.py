@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 logger = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def enqueue_on_commit(model: type[models.Model], pk: int, task: Any) -> None:
         except (KombuOperationalError, ConnectionError, TimeoutError) as exc:
             # The broker is unreachable: say so on the job and free the one-job slot.
             logger.exception("could not queue %s %s", model.__name__, pk)
-            job_fail(model, pk, f"Could not queue the job: {exc}")
+            job_fail(model, pk, _("Could not queue the job: %(error)s") % {"error": exc})
 
     transaction.on_commit(send)
 
@@ -41,7 +42,10 @@ def job_claim(model: type[Job], pk: int) -> Job | None:
     job = model.objects.get(pk=pk)
     if job.deliveries > MAX_DELIVERIES:  # type: ignore[attr-defined]
         job_fail(
-            model, pk, f"Gave up after {MAX_DELIVERIES} deliveries (the worker was lost each time)."
+            model,
+            pk,
+            _("Gave up after %(count)s deliveries (the worker was lost each time).")
+            % {"count": MAX_DELIVERIES},
         )
         return None
     return job

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from employers.models import Vacancy, VacancyStatus
 from employers.selectors import employer_id_of
@@ -36,13 +37,13 @@ def _close_many(matches: list[Match], to_status: str, actor: User | None, note: 
 
 def _require_employer_of(actor: User, match: Match) -> None:
     if actor.role != Role.EMPLOYER or employer_id_of(actor) != match.vacancy.employer_id:
-        raise ApplicationError("Only the vacancy's employer may do this.", status=403)
+        raise ApplicationError(_("Only the vacancy's employer may do this."), status=403)
 
 
 def _require_caseworker_of(actor: User, match: Match) -> None:
     scope = county_scope(actor)
     if actor.role != Role.CASEWORKER or scope is None or match.laborer.county_id not in scope:
-        raise ApplicationError("Only the laborer's caseworker may do this.", status=403)
+        raise ApplicationError(_("Only the laborer's caseworker may do this."), status=403)
 
 
 def match_offer(*, actor: User, match: Match) -> Match:
@@ -50,10 +51,13 @@ def match_offer(*, actor: User, match: Match) -> Match:
     with transaction.atomic():
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status != MatchStatus.PROPOSED:
-            raise Conflict(f"Only a proposed match can be offered; this one is {locked.status}.")
+            raise Conflict(
+                _("Only a proposed match can be offered; this one is %(status)s.")
+                % {"status": locked.status}
+            )
         vacancy = Vacancy.objects.get(pk=locked.vacancy_id)
         if vacancy.status != VacancyStatus.OPEN or vacancy.openings_left <= 0:
-            raise Conflict("The vacancy is full or closed.")
+            raise Conflict(_("The vacancy is full or closed."))
         _event(locked, MatchStatus.OFFERED, actor)
     return locked
 
@@ -64,7 +68,8 @@ def match_reject(*, actor: User, match: Match) -> Match:
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status not in OPEN_MATCH_STATUSES:
             raise Conflict(
-                f"Only a proposed or offered match can be rejected; this one is {locked.status}."
+                _("Only a proposed or offered match can be rejected; this one is %(status)s.")
+                % {"status": locked.status}
             )
         _event(locked, MatchStatus.REJECTED, actor)
     return locked
@@ -76,7 +81,8 @@ def match_decline(*, actor: User, match: Match) -> Match:
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status not in OPEN_MATCH_STATUSES:
             raise Conflict(
-                f"Only a proposed or offered match can be declined; this one is {locked.status}."
+                _("Only a proposed or offered match can be declined; this one is %(status)s.")
+                % {"status": locked.status}
             )
         _event(locked, MatchStatus.DECLINED, actor)
     return locked
@@ -94,11 +100,14 @@ def match_accept(*, actor: User, match: Match) -> Match:
         vacancy = Vacancy.objects.select_for_update().get(pk=match.vacancy_id)
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status != MatchStatus.OFFERED:
-            raise Conflict(f"Only an offered match can be accepted; this one is {locked.status}.")
+            raise Conflict(
+                _("Only an offered match can be accepted; this one is %(status)s.")
+                % {"status": locked.status}
+            )
         if Match.objects.filter(laborer=laborer, status=MatchStatus.ACCEPTED).exists():
-            raise Conflict("This laborer has already accepted another job.")
+            raise Conflict(_("This laborer has already accepted another job."))
         if vacancy.status != VacancyStatus.OPEN or vacancy.openings_left <= 0:
-            raise Conflict("The vacancy is full.")
+            raise Conflict(_("The vacancy is full."))
         vacancy.openings_left -= 1
         if vacancy.openings_left == 0:
             vacancy.status = VacancyStatus.FILLED
@@ -131,13 +140,19 @@ def match_confirm_employed(*, actor: User, match: Match) -> Match:
         laborer = Laborer.objects.select_for_update().get(pk=match.laborer_id)
         locked = Match.objects.select_for_update().get(pk=match.pk)
         if locked.status != MatchStatus.ACCEPTED:
-            raise Conflict(f"Only an accepted match can be confirmed; this one is {locked.status}.")
+            raise Conflict(
+                _("Only an accepted match can be confirmed; this one is %(status)s.")
+                % {"status": locked.status}
+            )
         if locked.employed_at is not None:
             return locked
         if laborer.status not in {LaborerStatus.MATCHED, LaborerStatus.ARRIVED}:
             raise Conflict(
-                f"The laborer is {laborer.status}: confirm work after arrival (or for a laborer "
-                "who travelled on their own)."
+                _(
+                    "The laborer is %(status)s: confirm work after arrival (or for a laborer "
+                    "who travelled on their own)."
+                )
+                % {"status": laborer.status}
             )
         locked.employed_at = timezone.now()
         locked.save(update_fields=["employed_at", "updated_at"])

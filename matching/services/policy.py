@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from jobmatch.api.errors import ApplicationError
 from jobmatch.models import User
@@ -48,4 +49,4 @@ def policy_update(*, actor: User, weights: dict[str, Any], note: str = "") -> Ma
                 )
         except IntegrityError:
             continue
-    raise ApplicationError("The policy was edited at the same time; try again.", status=409)
+    raise ApplicationError(_("The policy was edited at the same time; try again."), status=409)

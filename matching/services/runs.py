@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from jobmatch.api.errors import Conflict
 from jobmatch.models import User
@@ -24,7 +25,7 @@ def run_create(*, actor: User, counties: list[str], occupations: list[str]) -> M
     except IntegrityError:
         active = MatchingRun.objects.filter(active=True).values_list("pk", flat=True).first()
         raise Conflict(
-            "A matching round is already queued or running.", {"active_run": active}
+            _("A matching round is already queued or running."), {"active_run": active}
         ) from None
     enqueue_on_commit(MatchingRun, run.pk, run_round)
     return run

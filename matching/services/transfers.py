@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jobmatch.api.errors import ApplicationError, Conflict
 from jobmatch.bulk import writer_for_connection
@@ -48,17 +49,13 @@ def plan_create(*, actor: User, from_date: date, to_date: date, **overrides: Any
         known = set(CoachType.objects.filter(key__in=coach_keys).values_list("key", flat=True))
         unknown = [k for k in coach_keys if k not in known]
         if unknown:
-            raise ApplicationError(
-                f"coach_types: Unknown coach type {unknown[0]!r}.",
-                {"coach_types": [f"Unknown coach type {k!r}." for k in unknown]},
-            )
+            messages = [_("Unknown coach type %(key)r.") % {"key": k} for k in unknown]
+            raise ApplicationError(f"coach_types: {messages[0]}", {"coach_types": messages})
         coaches = coaches.filter(key__in=coach_keys)
     parameters["coach_types"] = sorted(coaches.values_list("key", flat=True))
     if not parameters["coach_types"]:
-        raise ApplicationError(
-            "coach_types: No active coach type to plan with.",
-            {"coach_types": ["No active coach type to plan with."]},
-        )
+        message = _("No active coach type to plan with.")
+        raise ApplicationError(f"coach_types: {message}", {"coach_types": [message]})
     try:
         with transaction.atomic():
             plan = TransferPlan.objects.create(
@@ -67,7 +64,7 @@ def plan_create(*, actor: User, from_date: date, to_date: date, **overrides: Any
     except IntegrityError:
         active = TransferPlan.objects.filter(active=True).values_list("pk", flat=True).first()
         raise Conflict(
-            "A transfer plan is already queued or running.", {"active_plan": active}
+            _("A transfer plan is already queued or running."), {"active_plan": active}
         ) from None
     enqueue_on_commit(TransferPlan, plan.pk, plan_transfers)
     return plan

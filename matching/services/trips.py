@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from jobmatch.api.errors import ApplicationError, Conflict
@@ -48,12 +49,15 @@ def _locked_trip(trip_id: int, action: str) -> Trip:
     except Trip.DoesNotExist:
         # A plan committed between reading the trip and locking it, and dropped it.
         raise ApplicationError(
-            "This trip no longer exists: a new plan replaced it.", status=404
+            _("This trip no longer exists: a new plan replaced it."), status=404
         ) from None
     sources, _target = ALLOWED[action]
     if trip.state not in sources:
-        allowed = " or ".join(sorted(sources))
-        raise Conflict(f"Cannot {action} a trip that is {trip.state}: it must be {allowed}.")
+        allowed = _(" or ").join(sorted(sources))
+        raise Conflict(
+            _("Cannot %(action)s a trip that is %(state)s: it must be %(allowed)s.")
+            % {"action": action, "state": trip.state, "allowed": allowed}
+        )
     return trip
 
 
@@ -117,10 +121,10 @@ def trip_board(*, actor: User, trip: Trip, laborer_ids: list[int]) -> Trip:
         }
         strangers = [pk for pk in laborer_ids if pk not in seats]
         if strangers:
-            raise ApplicationError(
-                f"laborers: Laborer {strangers[0]} has no seat on this trip.",
-                {"laborers": [f"Laborer {pk} has no seat on this trip." for pk in strangers]},
-            )
+            messages = [
+                _("Laborer %(id)s has no seat on this trip.") % {"id": pk} for pk in strangers
+            ]
+            raise ApplicationError(f"laborers: {messages[0]}", {"laborers": messages})
         now = timezone.now()
         Seat.objects.filter(pk__in=[s.pk for s in seats.values()], boarded_at__isnull=True).update(
             boarded_at=now
@@ -145,7 +149,7 @@ def trip_depart(*, actor: User, trip: Trip) -> Trip:
         seats = list(Seat.objects.select_for_update().filter(trip=locked))
         boarded = [s.laborer_id for s in seats if s.boarded_at is not None]
         if not boarded:
-            raise Conflict("Nobody has boarded this trip: board the riders before departure.")
+            raise Conflict(_("Nobody has boarded this trip: board the riders before departure."))
         absent = [s for s in seats if s.boarded_at is None]
         set_laborer_statuses(boarded, LaborerStatus.DEPARTED, actor, f"trip {locked.pk} departed")
         if absent:
