@@ -201,7 +201,8 @@ def vacancy_update(*, actor: User, vacancy: Vacancy, data: dict[str, Any]) -> Va
         return vacancy
     with transaction.atomic():
         # The row lock serialises this with accepting a match, which consumes openings.
-        locked = Vacancy.objects.select_for_update().get(pk=vacancy.pk)
+        # No key lock: a round may insert proposals naming the vacancy meanwhile.
+        locked = Vacancy.objects.select_for_update(no_key=True).get(pk=vacancy.pk)
         taken = locked.openings - locked.openings_left
         if merged["openings"] < taken:
             _raise(

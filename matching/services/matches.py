@@ -3,11 +3,17 @@ their caseworker). Accepting consumes an opening under row locks.
 
 Lock order, everywhere a transition takes more than one lock: laborer, then vacancy, then
 matches. With one order no two transactions can wait on each other in a cycle.
+
+Laborers and vacancies are locked `FOR NO KEY UPDATE` (`no_key=True`): their keys never
+change, and a lock that does not conflict with the key-share locks of foreign-key checks
+lets a matching round insert proposals naming them meanwhile (its write holds those
+locks for up to a minute at Baise scale, `rounds.EarlyWrite`). A row lock waits at most
+LOCK_WAIT_MS (`atomic_waiting_briefly`); the round's write also holds the proposals it
+replaces, so an offer of such a proposal answers 409 at once instead of hanging.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,10 +21,35 @@ from employers.models import Vacancy, VacancyStatus
 from employers.selectors import employer_id_of
 from jobmatch.api.errors import ApplicationError, Conflict
 from jobmatch.api.permissions import county_scope
+from jobmatch.locks import atomic_waiting_briefly
 from jobmatch.models import Role, User
 from matching.models import OPEN_MATCH_STATUSES, Match, MatchEvent, MatchStatus
 from workers.models import Laborer, LaborerStatus
 from workers.services import laborer_set_status
+
+# How long a transition waits for a row lock before answering 409 (milliseconds).
+LOCK_WAIT_MS = 3000
+
+
+def _busy_proposal() -> str:
+    return _("A matching round is replacing this proposal; try again once it is done.")
+
+
+def _busy() -> str:
+    return _("Another change to this match, its laborer or its vacancy is in progress; try again.")
+
+
+def _gone() -> ApplicationError:
+    return ApplicationError(
+        _("This match no longer exists (a newer matching round may have replaced it)."), status=404
+    )
+
+
+def _lock_match(pk: int) -> Match:
+    locked = Match.objects.select_for_update().filter(pk=pk).first()
+    if locked is None:  # deleted while this request waited for it
+        raise _gone()
+    return locked
 
 
 def _event(match: Match, to_status: str, actor: User | None, note: str = "") -> MatchEvent:
@@ -48,8 +79,8 @@ def _require_caseworker_of(actor: User, match: Match) -> None:
 
 def match_offer(*, actor: User, match: Match) -> Match:
     _require_employer_of(actor, match)
-    with transaction.atomic():
-        locked = Match.objects.select_for_update().get(pk=match.pk)
+    with atomic_waiting_briefly(LOCK_WAIT_MS, _busy_proposal()):
+        locked = _lock_match(match.pk)
         if locked.status != MatchStatus.PROPOSED:
             raise Conflict(
                 _("Only a proposed match can be offered; this one is %(status)s.")
@@ -64,8 +95,8 @@ def match_offer(*, actor: User, match: Match) -> Match:
 
 def match_reject(*, actor: User, match: Match) -> Match:
     _require_employer_of(actor, match)
-    with transaction.atomic():
-        locked = Match.objects.select_for_update().get(pk=match.pk)
+    with atomic_waiting_briefly(LOCK_WAIT_MS, _busy_proposal()):
+        locked = _lock_match(match.pk)
         if locked.status not in OPEN_MATCH_STATUSES:
             raise Conflict(
                 _("Only a proposed or offered match can be rejected; this one is %(status)s.")
@@ -77,8 +108,8 @@ def match_reject(*, actor: User, match: Match) -> Match:
 
 def match_decline(*, actor: User, match: Match) -> Match:
     _require_caseworker_of(actor, match)
-    with transaction.atomic():
-        locked = Match.objects.select_for_update().get(pk=match.pk)
+    with atomic_waiting_briefly(LOCK_WAIT_MS, _busy_proposal()):
+        locked = _lock_match(match.pk)
         if locked.status not in OPEN_MATCH_STATUSES:
             raise Conflict(
                 _("Only a proposed or offered match can be declined; this one is %(status)s.")
@@ -95,10 +126,12 @@ def match_accept(*, actor: User, match: Match) -> Match:
     vacancy `filled` (withdrawing its other open matches) when no opening is left.
     """
     _require_caseworker_of(actor, match)
-    with transaction.atomic():
-        laborer = Laborer.objects.select_for_update().get(pk=match.laborer_id)
-        vacancy = Vacancy.objects.select_for_update().get(pk=match.vacancy_id)
-        locked = Match.objects.select_for_update().get(pk=match.pk)
+    with atomic_waiting_briefly(LOCK_WAIT_MS, _busy()):
+        laborer = Laborer.objects.select_for_update(no_key=True).filter(pk=match.laborer_id).first()
+        vacancy = Vacancy.objects.select_for_update(no_key=True).filter(pk=match.vacancy_id).first()
+        if laborer is None or vacancy is None:
+            raise _gone()
+        locked = _lock_match(match.pk)
         if locked.status != MatchStatus.OFFERED:
             raise Conflict(
                 _("Only an offered match can be accepted; this one is %(status)s.")
@@ -136,9 +169,11 @@ def match_accept(*, actor: User, match: Match) -> Match:
 def match_confirm_employed(*, actor: User, match: Match) -> Match:
     """The employer confirms an accepted laborer started work."""
     _require_employer_of(actor, match)
-    with transaction.atomic():
-        laborer = Laborer.objects.select_for_update().get(pk=match.laborer_id)
-        locked = Match.objects.select_for_update().get(pk=match.pk)
+    with atomic_waiting_briefly(LOCK_WAIT_MS, _busy()):
+        laborer = Laborer.objects.select_for_update(no_key=True).filter(pk=match.laborer_id).first()
+        if laborer is None:
+            raise _gone()
+        locked = _lock_match(match.pk)
         if locked.status != MatchStatus.ACCEPTED:
             raise Conflict(
                 _("Only an accepted match can be confirmed; this one is %(status)s.")

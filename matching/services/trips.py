@@ -330,7 +330,11 @@ def notify_seats(seat_ids: Iterable[int]) -> int:
     laborer_ids = sorted({seat.laborer_id for seat in seats})
     with transaction.atomic():
         # Locked laborer rows: two runs cannot both decide that the same change is news.
-        list(Laborer.objects.select_for_update().filter(pk__in=laborer_ids).values_list("pk"))
+        list(
+            Laborer.objects.select_for_update(no_key=True)
+            .filter(pk__in=laborer_ids)
+            .values_list("pk")
+        )
         last_ids = (
             Notification.objects.filter(laborer_id__in=laborer_ids)
             .values("laborer_id")
