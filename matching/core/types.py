@@ -265,6 +265,17 @@ class Vocabulary:
         return np.bitwise_or.reduce(np.where(within, bits[None, :], np.uint64(0)), axis=1)
 
 
+class PolicyError(ValueError):
+    """A policy that cannot be used. `rule` names the broken rule and `values` fill its
+    message, so a caller can word it in the user's language (the core stays free of
+    Django); `str()` is the English message."""
+
+    def __init__(self, rule: str, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.values = values
+
+
 @dataclass
 class Policy:
     """Weights and shape parameters of the score; stored as JSON and versioned by the caller.
@@ -311,29 +322,29 @@ class Policy:
         return {name: int(getattr(self, name)) for name in PART_NAMES}
 
     def validate(self) -> None:
-        """Raise ValueError unless the policy is usable (weights non-negative, sum 100)."""
+        """Raise PolicyError unless the policy is usable (weights non-negative, sum 100)."""
         w = self.weights()
         for name, value in w.items():
             if not isinstance(getattr(self, name), (int, np.integer)) or isinstance(
                 getattr(self, name), bool
             ):
-                raise ValueError(f"weight {name} must be an integer")
+                raise PolicyError("integer", f"weight {name} must be an integer", name=name)
             if value < 0:
-                raise ValueError(f"weight {name} must be >= 0")
-        if sum(w.values()) != 100:
-            raise ValueError(f"weights must sum to 100, got {sum(w.values())}")
-        if not 0.0 <= self.related_factor <= 1.0:
-            raise ValueError("related_factor must be within [0, 1]")
-        if not 0.0 <= self.occupation_base <= 1.0:
-            raise ValueError("occupation_base must be within [0, 1]")
+                raise PolicyError("negative", f"weight {name} must be >= 0", name=name)
+        total = sum(w.values())
+        if total != 100:
+            raise PolicyError("sum", f"weights must sum to 100, got {total}", total=total)
+        for name in ("related_factor", "occupation_base"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise PolicyError("unit", f"{name} must be within [0, 1]", name=name)
         if self.years_full < 1:
-            raise ValueError("years_full must be >= 1")
+            raise PolicyError("years_full", "years_full must be >= 1")
         if not self.wage_margin > 0:
-            raise ValueError("wage_margin must be > 0")
+            raise PolicyError("wage_margin", "wage_margin must be > 0")
         if not 0 <= self.start_full_days < self.start_zero_days:
-            raise ValueError("need 0 <= start_full_days < start_zero_days")
+            raise PolicyError("start_days", "need 0 <= start_full_days < start_zero_days")
         if self.k < 1:
-            raise ValueError("k must be >= 1")
+            raise PolicyError("k", "k must be >= 1")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (plain int/float values)."""
@@ -349,7 +360,8 @@ class Policy:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown policy keys: {sorted(unknown)}")
+            keys = sorted(unknown)
+            raise PolicyError("unknown", f"unknown policy keys: {keys}", keys=str(keys))
         return cls(**data)
 
 

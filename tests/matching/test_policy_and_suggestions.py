@@ -209,3 +209,48 @@ def test_suggestions_leave_out_a_vacancy_the_laborer_declined(client_for, casewo
     assert laborer_suggestions_compute(laborer_ids=[laborer.pk]) == 1
     body = client_for(caseworker).get(f"/api/v1/laborers/{laborer.pk}/suggestions/").json()
     assert [s["vacancy"] for s in body] == [related.pk]
+
+
+POLICY_RULE_CASES = [
+    ({"occupation": 1.5}, "integer", "weight occupation must be an integer"),
+    ({"wage": -5, "occupation": 65}, "negative", "weight wage must be >= 0"),
+    ({"occupation": 50}, "sum", "weights must sum to 100, got 110"),
+    ({"occupation_base": 1.5}, "unit", "occupation_base must be within [0, 1]"),
+    ({"years_full": 0}, "years_full", "years_full must be >= 1"),
+    ({"wage_margin": 0.0}, "wage_margin", "wage_margin must be > 0"),
+    ({"start_full_days": 70}, "start_days", "need 0 <= start_full_days < start_zero_days"),
+    ({"k": 0}, "k", "k must be >= 1"),
+    ({"speed": 3}, "unknown", "unknown policy keys: ['speed']"),
+]
+
+
+def test_every_policy_rule_of_the_core_has_a_translated_message() -> None:
+    from django.utils import translation
+
+    from matching.core.types import Policy, PolicyError
+    from matching.services import policy as policy_services
+
+    seen = set()
+    for change, rule, english in POLICY_RULE_CASES:
+        with pytest.raises(PolicyError) as caught:
+            Policy.from_dict({**Policy().to_dict(), **change})
+        assert (caught.value.rule, str(caught.value)) == (rule, english)
+        assert policy_services._policy_message(caught.value) == english
+        with translation.override("zh-hans"):
+            chinese = policy_services._policy_message(caught.value)
+        assert chinese != english
+        seen.add(rule)
+    assert seen == set(policy_services._RULES)
+
+
+def test_a_refused_policy_is_explained_in_chinese(client_for, supervisor) -> None:
+    policy_current()
+    client = client_for(supervisor)
+    client.credentials(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.put(URL, {"weights": {"occupation": 50}}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "message": "weights: 各项权重之和必须为 100，当前为 110",
+        "extra": {"weights": ["各项权重之和必须为 100，当前为 110"]},
+    }
+    assert MatchingPolicy.objects.count() == 1
