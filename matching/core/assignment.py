@@ -1937,10 +1937,11 @@ def solve_round(
     prices they were ranked by (default: `round_prices`); `workers` threads
     generate candidates. `progress(fraction)` is called after each stage.
     `on_assignment(assignment, score, parts)` (shaped as in `RoundResult`) is called
-    with the assignment so far after the first flow and after the relaxation (step 2),
-    so a caller can store it while the rest runs: at Baise scale 112,000 of the first
-    flow's 134,000 placements, and 474,000 of the relaxation's 533,000, are final (of
-    520,000). Deterministic: the same input gives the same output.
+    with the assignment so far after the first flow, after the relaxation (step 2) and
+    after the household stage (3), so a caller can store it while the rest runs: at
+    Baise scale 112,000 of the first flow's 134,000 placements, and 474,000 of the
+    relaxation's 533,000, are final (of 520,000). Deterministic: the same input gives
+    the same output.
     """
     t_all = time.perf_counter()
     cpu_all = time.process_time()

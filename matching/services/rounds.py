@@ -196,9 +196,10 @@ class EarlyWrite:
     Writing 520,000 proposals took 16 s after the core at Baise scale (the rows, six
     indexes, and the foreign-key checks of the rows and of the proposals they replace),
     all in PostgreSQL's process while ours waited. Yet most placements are known well
-    before the end: the core tells its assignment so far after the first flow and after
-    the relaxation (`solve_round(on_assignment=...)`), and 474,000 of the relaxation's
-    533,000 placements are final. So one transaction, on a second connection in a
+    before the end: the core tells its assignment so far after the first flow, after the
+    relaxation and after the household stage (`solve_round(on_assignment=...)`), and
+    474,000 of the relaxation's 533,000 placements are final. So one transaction, on a
+    second connection in a
     thread, replaces the old proposals with each assignment told, as a difference from
     the one before (rows of laborers whose placement changed are deleted, their new
     ones inserted), with the foreign keys checked as it goes (`SET CONSTRAINTS ALL
